@@ -1,0 +1,17 @@
+// Package store opens the digest database and owns its schema.
+//
+// The database is named by a URL: "postgres://…" (PostgreSQL through lib/pq) or
+// "sqlite:PATH" (SQLite through the pure-Go modernc.org/sqlite, the embedded default).
+// Both dialects share one schema, kept as goose migrations embedded per dialect under
+// migrations/<dialect>. Application SQL is written once with "?" placeholders and
+// rebound for PostgreSQL; the few places where the dialects differ are the methods
+// of DB (Agg, Dialect) and nothing else.
+//
+// Invariants:
+//   - Every command except "migrate" calls Check and refuses a database whose schema
+//     is missing or older than this binary (ErrNotMigrated), or newer (ErrSchemaNewer).
+//   - Times are stored in UTC with microsecond precision (T), so that SQLite's textual
+//     timestamps compare in the same order as PostgreSQL's timestamptz.
+//   - SQLite connections use WAL, a busy timeout, foreign keys and IMMEDIATE
+//     transactions: with deferred transactions concurrent writers lose writes.
+package store

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// ErrNotMigrated means the database schema is missing or older than this binary.
+var ErrNotMigrated = errors.New("the database schema is not up to date: run `digest migrate`")
+
+// ErrSchemaNewer means the database was migrated by a newer digest.
+var ErrSchemaNewer = errors.New("the database schema is newer than this digest binary: use the newer binary")
+
+func (db *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.Dialect))
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	dialect := goose.DialectSQLite3
+	if db.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+		// Two processes migrating at once would both try to create the tables.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, db.DB.DB, sub, opts...)
+}
+
+// Migrate applies every pending migration and returns the versions it applied.
+// It is idempotent: on an up-to-date database it applies nothing.
+func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
+	p, err := db.provider()
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate %s: %w", db, err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// Version returns the schema version of the database (0 when never migrated)
+// and the newest version this binary knows.
+func (db *DB) Version(ctx context.Context) (current, latest int64, err error) {
+	p, err := db.provider()
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrations: %w", err)
+	}
+	for _, s := range p.ListSources() {
+		latest = max(latest, s.Version)
+	}
+	// GetDBVersion would create goose's version table on a fresh database; a
+	// command that only checks must not write, so look for the table first.
+	exists, err := db.tableExists(ctx, "goose_db_version")
+	if err != nil || !exists {
+		return 0, latest, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, latest, fmt.Errorf("read schema version of %s: %w", db, err)
+	}
+	return current, latest, nil
+}
+
+// Check refuses a database that is not migrated to exactly this binary's schema.
+func (db *DB) Check(ctx context.Context) error {
+	current, latest, err := db.Version(ctx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case current < latest:
+		return fmt.Errorf("%s is at schema version %d, this digest needs %d: %w", db, current, latest, ErrNotMigrated)
+	case current > latest:
+		return fmt.Errorf("%s is at schema version %d, this digest knows only %d: %w", db, current, latest, ErrSchemaNewer)
+	}
+	return nil
+}
+
+func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	var n int
+	var err error
+	if db.Dialect == Postgres {
+		err = db.GetContext(ctx, &n, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`, name)
+	} else {
+		err = db.GetContext(ctx, &n, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name)
+	}
+	return n > 0, err
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL dialect of an open database.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// DefaultURL is the embedded default: a SQLite file in the working directory.
+const DefaultURL = "sqlite:digest.db"
+
+// DB is an open database. It embeds *sqlx.DB; SQL is written with "?" and passed
+// through Rebind (sqlx does that for the *Context helpers only when called via DB.Rebind).
+type DB struct {
+	*sqlx.DB
+	Dialect Dialect
+	url     string // redacted
+}
+
+// Open opens the database named by rawURL ("postgres://…" or "sqlite:PATH").
+// It pings the database but does not check the schema (see Check).
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	if rawURL == "" {
+		rawURL = DefaultURL
+	}
+	var (
+		db      *sqlx.DB
+		dialect Dialect
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		dialect = Postgres
+		db, err = sqlx.Open("postgres", rawURL)
+		if err == nil {
+			db.SetMaxOpenConns(32)
+			db.SetMaxIdleConns(16)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		dialect = SQLite
+		path := strings.TrimPrefix(rawURL, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, fmt.Errorf("database URL %q names no file: use sqlite:PATH, e.g. sqlite:digest.db", rawURL)
+		}
+		if path == ":memory:" || strings.Contains(path, "mode=memory") {
+			return nil, fmt.Errorf("database URL %q: in-memory SQLite gives every connection its own empty database; use a file path", rawURL)
+		}
+		db, err = sqlx.Open("sqlite", sqliteDSN(path))
+		if err == nil {
+			// WAL allows many readers and one writer; IMMEDIATE transactions
+			// queue writers on the busy timeout instead of failing.
+			db.SetMaxOpenConns(4)
+		}
+	default:
+		return nil, fmt.Errorf("database URL %q is not supported: set DIGEST_DB to postgres://USER@HOST:5432/NAME or sqlite:PATH", Redact(rawURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", Redact(rawURL), err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w (is the database running and DIGEST_DB right?)", Redact(rawURL), err)
+	}
+	return &DB{DB: db, Dialect: dialect, url: Redact(rawURL)}, nil
+}
+
+func sqliteDSN(path string) string {
+	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	return "file:" + path + "?" + q
+}
+
+// String returns the database URL with any password removed.
+func (db *DB) String() string { return db.url }
+
+// Redact removes the password from a database URL for logs and errors.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Agg returns the dialect's ordered string aggregate of expr, e.g.
+// string_agg(CAST(x AS TEXT), ',' ORDER BY x) on PostgreSQL and
+// group_concat(CAST(x AS TEXT), ',' ORDER BY x) on SQLite.
+func (db *DB) Agg(expr, sep, orderBy string) string {
+	fn := "group_concat"
+	if db.Dialect == Postgres {
+		fn = "string_agg"
+	}
+	return fmt.Sprintf("%s(CAST(%s AS TEXT), '%s' ORDER BY %s)", fn, expr, sep, orderBy)
+}
+
+// Tx runs fn in a transaction and commits it when fn returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// T normalises a time for storage: UTC, microsecond precision.
+func T(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// NullT is T for optional times: the zero time is stored as NULL.
+func NullT(t time.Time) sql.NullTime {
+	if t.IsZero() {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: T(t), Valid: true}
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation in either dialect.
+func IsUniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKeyViolation reports whether err is a foreign-key violation in either dialect.
+func IsForeignKeyViolation(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return pqErr.Code == "23503"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// In expands a query with an IN (?) list argument and rebinds it for the dialect.
+func (db *DB) In(query string, args ...any) (string, []any, error) {
+	q, a, err := sqlx.In(query, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	return db.Rebind(q), a, nil
+}
