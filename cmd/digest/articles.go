@@ -1,0 +1,5 @@
+package main
+
+func articleCommands() []command {
+	return []command{}
+}

@@ -1,0 +1,3 @@
+package main
+
+func cmdDemo(a *app, args []string) error { return errNotImplemented }

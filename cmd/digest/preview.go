@@ -1,0 +1,3 @@
+package main
+
+func cmdPreview(a *app, args []string) error { return errNotImplemented }

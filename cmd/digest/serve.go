@@ -1,0 +1,3 @@
+package main
+
+func cmdServe(a *app, args []string) error { return errNotImplemented }
