@@ -1,0 +1,165 @@
+package templates
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// Prepared is one digest rendered once, split at the per-recipient slots.
+// It is read-only and safe for concurrent Render calls.
+type Prepared struct {
+	subject string
+	html    filled
+	text    filled
+}
+
+// filled is a rendered part: static segments with a slot after each but the last.
+type filled struct {
+	segs  [][]byte
+	slots []slot
+	size  int // bytes of all segments
+}
+
+// slot is a per-recipient value: which one, escaped for the part it is in.
+type slot uint8
+
+const (
+	slotGreeting slot = iota
+	slotEmail
+	slotUnsubscribe
+	slotPreferences
+	numSlots
+)
+
+// newSentinel returns a random marker prefix. Feed text cannot contain it by
+// accident or design: it is never shown to anyone.
+func newSentinel() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("templates: sentinel: %w", err)
+	}
+	return "zq" + hex.EncodeToString(b[:]), nil
+}
+
+// marker is the text a template prints for slot k: sentinel + one digit.
+func (s *Set) marker(k slot) string { return s.sentinel + string(rune('0'+k)) }
+
+func (s *Set) markers() recipientView {
+	return recipientView{
+		Greeting:       s.marker(slotGreeting),
+		Email:          s.marker(slotEmail),
+		UnsubscribeURL: s.marker(slotUnsubscribe),
+		PreferencesURL: s.marker(slotPreferences),
+	}
+}
+
+// split cuts a rendered part at the markers.
+func (s *Set) split(out []byte) (filled, error) {
+	var f filled
+	sent := []byte(s.sentinel)
+	for {
+		i := bytes.Index(out, sent)
+		if i < 0 {
+			break
+		}
+		j := i + len(sent)
+		if j >= len(out) || out[j] < '0' || out[j] >= '0'+byte(numSlots) {
+			return f, fmt.Errorf("templates: broken recipient marker at byte %d", i)
+		}
+		f.segs = append(f.segs, out[:i:i])
+		f.slots = append(f.slots, slot(out[j]-'0'))
+		f.size += i
+		out = out[j+1:]
+	}
+	f.segs = append(f.segs, out)
+	f.size += len(out)
+	return f, nil
+}
+
+// Prepare renders the parts of d that all its recipients share, once.
+// It returns ErrNoArticles for an empty digest and an error naming the field
+// for a bad cadence or edition.
+func (s *Set) Prepare(d Digest) (*Prepared, error) {
+	v, err := s.digestView(d)
+	if err != nil {
+		return nil, err
+	}
+	v.R = s.markers()
+	var buf bytes.Buffer
+	buf.Grow(1024 + 2048*len(d.Articles))
+	if err := s.html.ExecuteTemplate(&buf, "digest.html", v); err != nil {
+		return nil, fmt.Errorf("templates: render digest HTML: %w", err)
+	}
+	p := &Prepared{subject: v.Subject}
+	if p.html, err = s.split(bytes.Clone(buf.Bytes())); err != nil {
+		return nil, err
+	}
+	buf.Reset()
+	if err := s.text.ExecuteTemplate(&buf, "digest.txt", v); err != nil {
+		return nil, fmt.Errorf("templates: render digest text: %w", err)
+	}
+	if p.text, err = s.split(bytes.Clone(buf.Bytes())); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Subject is the digest's subject line, the same for every recipient.
+func (p *Prepared) Subject() string { return p.subject }
+
+// digestView computes everything shared by the recipients of d.
+func (s *Set) digestView(d Digest) (*digestView, error) {
+	ed, err := parseEdition(d.Cadence, d.Edition)
+	if err != nil {
+		return nil, err
+	}
+	if len(d.Articles) == 0 {
+		return nil, ErrNoArticles
+	}
+	if d.More < 0 {
+		return nil, fmt.Errorf("digest more %d: want 0 or more", d.More)
+	}
+	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More)}
+	total := len(d.Articles) + d.More
+	v.CountPhrase = articleCount(total)
+	v.RegionPhrase = regionPhrase(d.Regions)
+	if d.Cadence == "weekly" {
+		v.CadenceName = "Wochenüberblick"
+		v.EditionShort = fmt.Sprintf("KW %d", ed.week)
+		at := "" // the run date, when known
+		if !d.At.IsZero() {
+			at = " · " + GermanDate(d.At)
+		}
+		v.EditionLabel = v.CadenceName + " · " + v.EditionShort + at
+	} else {
+		v.CadenceName = "Tagesüberblick"
+		v.EditionShort = GermanDate(ed.day)
+		v.EditionLabel = v.CadenceName + " · " + v.EditionShort
+	}
+	var subj strings.Builder
+	if err := s.text.ExecuteTemplate(&subj, "subject.txt", v); err != nil {
+		return nil, fmt.Errorf("templates: render subject: %w", err)
+	}
+	v.Subject = cleanLine(subj.String(), 250)
+
+	v.Intro = "hier ist Ihr " + v.CadenceName + ": " + v.CountPhrase
+	if v.RegionPhrase != "" {
+		v.Intro += " " + v.RegionPhrase
+	}
+	v.Intro += "."
+	if d.More > 0 {
+		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
+	}
+	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
+		regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics)
+	heads := make([]string, 0, 3)
+	for _, it := range v.Items[:min(3, len(v.Items))] {
+		heads = append(heads, it.Headline)
+	}
+	v.Preheader = truncateRunes(strings.Join(heads, " · "), 150)
+	return v, nil
+}

@@ -1,0 +1,162 @@
+package templates
+
+import (
+	"strconv"
+	"strings"
+)
+
+// digestView is what the digest templates see. Every string is cleaned for
+// display; html/template escapes it again for HTML.
+type digestView struct {
+	siteView
+	Subject      string
+	Preheader    string
+	CadenceName  string // "Wochenüberblick", "Tagesüberblick"
+	EditionShort string // "KW 8", "19. Februar 2026" (subject)
+	EditionLabel string // "Wochenüberblick · KW 8 · 19. Februar 2026" (header)
+	CountPhrase  string // "7 neue Artikel"
+	RegionPhrase string // "aus Thüringen", "" for all regions
+	Intro        string
+	Why          string
+	More         int
+	MoreText     string // "3 weitere Artikel"
+	Items        []itemView
+	Groups       []groupView
+	R            recipientView
+}
+
+type itemView struct {
+	N        int    // 1-based position, shared by contents and item
+	Anchor   string // "m1"
+	Kicker   string
+	Title    string
+	Headline string // "Kicker: Titel"
+	URL      string // "" when the feed's URL is not a safe http(s) link
+	Meta     string // "19. Februar 2026 · Thüringen"
+	Teaser   string
+}
+
+type groupView struct {
+	Name  string
+	Items []itemView
+}
+
+// recipientView holds per-recipient values; in Prepare they are sentinels
+// that Render replaces.
+type recipientView struct {
+	Greeting       string // ", Name" or ""
+	Email          string
+	UnsubscribeURL string
+	PreferencesURL string
+}
+
+// otherGroup is the heading for articles without any topic.
+const otherGroup = "Weitere Meldungen"
+
+// groupArticles builds the items in display order and their topic groups.
+// An article appears once: under the first of the chosen topics it has,
+// else under its own first topic, else under "Weitere Meldungen". Groups of
+// chosen topics come in the subscriber's order, then other topics in order of
+// first appearance, "Weitere Meldungen" last; items keep their order (newest
+// first) within a group.
+func groupArticles(articles []Article, chosen []Named) ([]itemView, []groupView) {
+	type group struct {
+		name  string
+		items []int
+	}
+	var groups []*group
+	bySlug := map[string]*group{}
+	for _, t := range chosen {
+		if _, ok := bySlug[t.Code]; !ok {
+			g := &group{name: cleanLine(t.Name, maxNameRunes)}
+			bySlug[t.Code] = g
+			groups = append(groups, g)
+		}
+	}
+	var rest *group
+	for i, a := range articles {
+		var g *group
+		for _, t := range chosen {
+			if hasTopic(a, t.Code) {
+				g = bySlug[t.Code]
+				break
+			}
+		}
+		if g == nil && len(a.Topics) > 0 {
+			t := a.Topics[0]
+			if g = bySlug[t.Code]; g == nil {
+				g = &group{name: cleanLine(t.Name, maxNameRunes)}
+				bySlug[t.Code] = g
+				groups = append(groups, g)
+			}
+		}
+		if g == nil {
+			if rest == nil {
+				rest = &group{name: otherGroup}
+			}
+			g = rest
+		}
+		g.items = append(g.items, i)
+	}
+	if rest != nil {
+		groups = append(groups, rest)
+	}
+
+	items := make([]itemView, 0, len(articles))
+	out := make([]groupView, 0, len(groups))
+	for _, g := range groups {
+		if len(g.items) == 0 {
+			continue
+		}
+		gv := groupView{Name: g.name}
+		for _, i := range g.items {
+			it := newItemView(articles[i], len(items)+1)
+			items = append(items, it)
+			gv.Items = append(gv.Items, it)
+		}
+		out = append(out, gv)
+	}
+	return items, out
+}
+
+func hasTopic(a Article, slug string) bool {
+	for _, t := range a.Topics {
+		if t.Code == slug {
+			return true
+		}
+	}
+	return false
+}
+
+func newItemView(a Article, n int) itemView {
+	it := itemView{
+		N:      n,
+		Anchor: "m" + strconv.Itoa(n),
+		Kicker: strings.TrimSuffix(feedText(a.Kicker, maxKickerRunes), ":"),
+		Title:  feedText(a.Title, maxTitleRunes),
+		URL:    webURL(a.URL),
+		Teaser: feedTeaser(a.Teaser),
+	}
+	if it.Title == "" {
+		it.Title = "(ohne Titel)"
+	}
+	it.Headline = it.Title
+	if it.Kicker != "" {
+		it.Headline = it.Kicker + ": " + it.Title
+	}
+	meta := make([]string, 0, 1+len(a.Regions))
+	if !a.PublishedAt.IsZero() {
+		meta = append(meta, GermanDate(a.PublishedAt))
+	}
+	var regions []string
+	for _, r := range a.Regions {
+		if n := cleanLine(r.Name, maxNameRunes); n != "" {
+			regions = append(regions, n)
+		}
+	}
+	if len(regions) > 0 {
+		meta = append(meta, strings.Join(regions, ", "))
+	}
+	it.Meta = strings.Join(meta, " · ")
+	return it
+}
