@@ -76,7 +76,7 @@ type Set struct {
 // siteView is Site cleaned once for display.
 type siteView struct {
 	SiteName, PortalURL, PortalHost, ReplyTo string
-	Imprint                              []string
+	Imprint                                  []string
 }
 
 // New parses all embedded templates and inlines the CSS, once. It fails on a
