@@ -174,3 +174,12 @@ func (db *DB) In(query string, args ...any) (string, []any, error) {
 	}
 	return db.Rebind(q), a, nil
 }
+
+// TimeArg is a placeholder for a time parameter in a SELECT list, where
+// PostgreSQL cannot infer its type ("?" elsewhere needs no cast).
+func (db *DB) TimeArg() string {
+	if db.Dialect == Postgres {
+		return "CAST(? AS TIMESTAMPTZ)"
+	}
+	return "?"
+}

@@ -1,0 +1,30 @@
+// Package digest makes and sends the editions: it selects each subscriber's new
+// articles, renders the digests and delivers them through an outbox.
+//
+// A run is one edition of one cadence ("weekly", "2026-W08"). Planning creates the
+// run, its selections and one delivery per active subscriber in a few set-based
+// statements in one transaction:
+//
+//   - Subscribers are grouped by their choices (regions|topics) and their recent
+//     history (the selections they were sent, or are about to be sent, within the
+//     freshness window). A group shares one selection: the same articles, rendered
+//     once. Members of a group have by construction the same choices and the same
+//     history, so sharing never changes what anyone gets.
+//   - A selection holds the articles that match the choices (an empty set matches
+//     everything), were ingested at or before the run time T, were published in
+//     (T − window, T], and are not in the group's history; newest first, capped.
+//   - A delivery with an empty selection is "skipped": no articles, no email.
+//
+// The sent log is the deliveries themselves: a subscriber has received an article
+// when one of their sent deliveries' selections holds it. Open deliveries (pending,
+// retry) count as history too, so a later edition never repeats what an earlier
+// one is still sending; when a new edition of a cadence is planned, open deliveries
+// of older editions of that cadence expire (failed, "superseded") and their
+// articles become eligible again.
+//
+// Sending claims deliveries in batches. On PostgreSQL a worker holds its batch's
+// row locks (FOR UPDATE SKIP LOCKED) while it sends, then records every outcome in
+// the same transaction, so several processes share one outbox and a crash repeats
+// at most workers × batch messages, each with a Message-ID derived from run and
+// delivery. SQLite has one sending process, guarded by a lock file.
+package digest

@@ -1,0 +1,317 @@
+package digest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/kommune21/digest/store"
+)
+
+// DefaultWindow is how far back an article's publication may lie to be new.
+const DefaultWindow = 14 * 24 * time.Hour
+
+// DefaultCap is the most articles one digest lists; the rest are "und N weitere".
+const DefaultCap = 30
+
+// Run is one edition of one cadence.
+type Run struct {
+	ID         int64        `db:"id"`
+	Cadence    Cadence      `db:"cadence"`
+	Edition    string       `db:"edition"`
+	At         time.Time    `db:"at"` // the run time T that selection is judged by
+	CreatedAt  time.Time    `db:"created_at"`
+	PlannedAt  sql.NullTime `db:"planned_at"`
+	FinishedAt sql.NullTime `db:"finished_at"`
+}
+
+// PlanResult says what planning did.
+type PlanResult struct {
+	Run        Run
+	Resumed    bool // the run existed before this call
+	Planned    int  // deliveries created by this call
+	Selections int  // distinct selections created by this call
+	Skipped    int  // of Planned: nothing new, no email
+	Expired    int  // open deliveries of older editions that were given up
+}
+
+// Planner creates runs and their deliveries.
+type Planner struct {
+	DB     *store.DB
+	Window time.Duration // DefaultWindow when zero
+	Cap    int           // DefaultCap when zero
+	Now    func() time.Time
+}
+
+func (p *Planner) window() time.Duration {
+	if p.Window > 0 {
+		return p.Window
+	}
+	return DefaultWindow
+}
+
+func (p *Planner) cap() int {
+	if p.Cap > 0 {
+		return p.Cap
+	}
+	return DefaultCap
+}
+
+// Plan creates (or resumes) the run of cadence for the edition of at and plans a
+// delivery for every active subscriber of that cadence that has none in the run.
+// With dryRun, everything is computed and counted and then rolled back.
+func (p *Planner) Plan(ctx context.Context, cadence Cadence, at time.Time, dryRun bool) (PlanResult, error) {
+	var res PlanResult
+	db := p.DB
+	now := store.T(p.Now())
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	if db.Dialect == store.Postgres {
+		// Two daemons (or a daemon and a staff member) never plan at once.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7243001)`); err != nil {
+			return res, fmt.Errorf("plan lock: %w", err)
+		}
+	}
+	run, created, err := p.upsertRun(ctx, tx, cadence, at, now)
+	if err != nil {
+		return res, err
+	}
+	res.Run, res.Resumed = run, !created
+	if res.Expired, err = p.expireOlder(ctx, tx, run, now); err != nil {
+		return res, err
+	}
+	if err := p.selectAndDeliver(ctx, tx, run, now, &res); err != nil {
+		return res, err
+	}
+	if dryRun {
+		return res, nil // rolled back by the deferred Rollback
+	}
+	if err := tx.Commit(); err != nil {
+		return res, fmt.Errorf("plan %s %s: %w", cadence, run.Edition, err)
+	}
+	return res, nil
+}
+
+func (p *Planner) upsertRun(ctx context.Context, tx *sqlx.Tx, cadence Cadence, at, now time.Time) (Run, bool, error) {
+	db := p.DB
+	edition := Edition(cadence, at)
+	r, err := tx.ExecContext(ctx, db.Rebind(`
+		INSERT INTO runs (cadence, edition, at, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (cadence, edition) DO NOTHING`), string(cadence), edition, store.T(at), now)
+	if err != nil {
+		return Run{}, false, fmt.Errorf("create run %s %s: %w", cadence, edition, err)
+	}
+	n, _ := r.RowsAffected()
+	var run Run
+	err = tx.GetContext(ctx, &run, db.Rebind(`
+		SELECT id, cadence, edition, at, created_at, planned_at, finished_at
+		FROM runs WHERE cadence = ? AND edition = ?`), string(cadence), edition)
+	return run, n > 0, err
+}
+
+// expireOlder gives up open deliveries of older editions of the same cadence, so
+// that their articles can go out in this edition instead of never or twice.
+func (p *Planner) expireOlder(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time) (int, error) {
+	r, err := tx.ExecContext(ctx, p.DB.Rebind(`
+		UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?
+		WHERE status IN ('pending', 'retry')
+		  AND run_id IN (SELECT id FROM runs WHERE cadence = ? AND at < ? AND id <> ?)`),
+		"expired: superseded by edition "+run.Edition, now, string(run.Cadence), store.T(run.At), run.ID)
+	if err != nil {
+		return 0, fmt.Errorf("expire older deliveries: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return int(n), nil
+}
+
+// historyFilter restricts deliveries d (joined with runs ru) to a subscriber's
+// history for run: other runs within the window whose deliveries were or are
+// about to be sent. Both the grouping key and the exclusion use it, so members of
+// a group share the history the exclusion sees.
+const historyFilter = `d.run_id <> ? AND d.status IN ('sent', 'pending', 'retry') AND d.selection_id IS NOT NULL AND ru.at > ?`
+
+func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time, res *PlanResult) error {
+	db := p.DB
+	T := store.T(run.At)
+	since := store.T(run.At.Add(-p.window()))
+	exec := func(what, q string, args ...any) (int64, error) {
+		r, err := tx.ExecContext(ctx, db.Rebind(q), args...)
+		if err != nil {
+			return 0, fmt.Errorf("plan %s %s: %s: %w", run.Cadence, run.Edition, what, err)
+		}
+		n, _ := r.RowsAffected()
+		return n, nil
+	}
+	temp := func(name, cols string) error {
+		q := "CREATE TEMP TABLE " + name + " (" + cols + ")"
+		if db.Dialect == store.Postgres {
+			q += " ON COMMIT DROP"
+		} else if _, err := exec("reset "+name, "DROP TABLE IF EXISTS temp."+name); err != nil {
+			return err
+		}
+		_, err := exec("create "+name, q)
+		return err
+	}
+	analyze := func(name string) error {
+		if db.Dialect != store.Postgres {
+			return nil
+		}
+		_, err := exec("analyze "+name, "ANALYZE "+name)
+		return err
+	}
+
+	// 1. The members: active subscribers of the cadence not yet in the run, with
+	//    their choice and history keys.
+	if err := temp("plan_members", "subscriber_id BIGINT PRIMARY KEY, choice_key TEXT NOT NULL, history_key TEXT NOT NULL"); err != nil {
+		return err
+	}
+	members, err := exec("members", `
+		INSERT INTO plan_members (subscriber_id, choice_key, history_key)
+		SELECT s.id,
+			COALESCE((SELECT `+db.Agg("sr.region_code", ",", "sr.region_code")+` FROM subscriber_regions sr WHERE sr.subscriber_id = s.id), '')
+			|| '|' ||
+			COALESCE((SELECT `+db.Agg("st.topic_slug", ",", "st.topic_slug")+` FROM subscriber_topics st WHERE st.subscriber_id = s.id), ''),
+			COALESCE((SELECT `+db.Agg("d.selection_id", ",", "d.selection_id")+`
+				FROM deliveries d JOIN runs ru ON ru.id = d.run_id
+				WHERE d.subscriber_id = s.id AND `+historyFilter+`), '')
+		FROM subscribers s
+		WHERE s.status = 'active' AND s.cadence = ?
+		  AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.run_id = ? AND x.subscriber_id = s.id)`,
+		run.ID, since, string(run.Cadence), run.ID)
+	if err != nil {
+		return err
+	}
+	if members == 0 {
+		_, err := exec("mark planned", `UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`, now, run.ID)
+		return err
+	}
+	if err := analyze("plan_members"); err != nil {
+		return err
+	}
+
+	// 2. One selection per distinct (choices, history); total = -1 until computed.
+	sels, err := exec("selections", `
+		INSERT INTO selections (run_id, choice_key, history_key, total)
+		SELECT DISTINCT CAST(? AS BIGINT), choice_key, history_key, -1 FROM plan_members WHERE true
+		ON CONFLICT (run_id, choice_key, history_key) DO NOTHING`, run.ID)
+	if err != nil {
+		return err
+	}
+	res.Selections = int(sels)
+
+	// 3. A representative member per new selection stands for the group's choices and history.
+	if err := temp("plan_reps", "selection_id BIGINT PRIMARY KEY, rep BIGINT NOT NULL"); err != nil {
+		return err
+	}
+	if _, err := exec("representatives", `
+		INSERT INTO plan_reps (selection_id, rep)
+		SELECT sel.id, MIN(m.subscriber_id)
+		FROM selections sel JOIN plan_members m ON m.choice_key = sel.choice_key AND m.history_key = sel.history_key
+		WHERE sel.run_id = ? AND sel.total < 0
+		GROUP BY sel.id`, run.ID); err != nil {
+		return err
+	}
+	if err := analyze("plan_reps"); err != nil {
+		return err
+	}
+
+	// 4. The new articles of every selection, ranked newest first, with the count before the cap.
+	if err := temp("plan_fresh", "selection_id BIGINT NOT NULL, article_id BIGINT NOT NULL, rn INTEGER NOT NULL, total INTEGER NOT NULL"); err != nil {
+		return err
+	}
+	if _, err := exec("select articles", `
+		WITH cand AS (
+			SELECT id, published_at FROM articles
+			WHERE ingested_at <= ? AND published_at > ? AND published_at <= ?
+		),
+		region_ok AS (
+			SELECT r.selection_id, c.id AS article_id FROM plan_reps r CROSS JOIN cand c
+			WHERE NOT EXISTS (SELECT 1 FROM subscriber_regions sr WHERE sr.subscriber_id = r.rep)
+			UNION
+			SELECT r.selection_id, ar.article_id FROM plan_reps r
+			JOIN subscriber_regions sr ON sr.subscriber_id = r.rep
+			JOIN article_regions ar ON ar.region_code = sr.region_code
+			JOIN cand c ON c.id = ar.article_id
+		),
+		topic_ok AS (
+			SELECT r.selection_id, c.id AS article_id FROM plan_reps r CROSS JOIN cand c
+			WHERE NOT EXISTS (SELECT 1 FROM subscriber_topics st WHERE st.subscriber_id = r.rep)
+			UNION
+			SELECT r.selection_id, at.article_id FROM plan_reps r
+			JOIN subscriber_topics st ON st.subscriber_id = r.rep
+			JOIN article_topics at ON at.topic_slug = st.topic_slug
+			JOIN cand c ON c.id = at.article_id
+		),
+		seen AS (
+			SELECT DISTINCT r.selection_id, sa.article_id FROM plan_reps r
+			JOIN deliveries d ON d.subscriber_id = r.rep
+			JOIN runs ru ON ru.id = d.run_id
+			JOIN selection_articles sa ON sa.selection_id = d.selection_id
+			WHERE `+historyFilter+`
+		),
+		fresh AS (
+			SELECT ro.selection_id, ro.article_id, c.published_at
+			FROM region_ok ro
+			JOIN topic_ok tk ON tk.selection_id = ro.selection_id AND tk.article_id = ro.article_id
+			JOIN cand c ON c.id = ro.article_id
+			WHERE NOT EXISTS (SELECT 1 FROM seen WHERE seen.selection_id = ro.selection_id AND seen.article_id = ro.article_id)
+		)
+		INSERT INTO plan_fresh (selection_id, article_id, rn, total)
+		SELECT selection_id, article_id,
+			row_number() OVER (PARTITION BY selection_id ORDER BY published_at DESC, article_id DESC),
+			count(*) OVER (PARTITION BY selection_id)
+		FROM fresh`,
+		T, since, T, run.ID, since); err != nil {
+		return err
+	}
+	if _, err := exec("selection articles", `
+		INSERT INTO selection_articles (selection_id, article_id, position)
+		SELECT selection_id, article_id, rn FROM plan_fresh WHERE rn <= ?`, p.cap()); err != nil {
+		return err
+	}
+	if _, err := exec("selection totals", `
+		UPDATE selections SET total = COALESCE((SELECT MAX(f.total) FROM plan_fresh f WHERE f.selection_id = selections.id), 0)
+		WHERE run_id = ? AND total < 0`, run.ID); err != nil {
+		return err
+	}
+
+	// 5. The deliveries, in selection order so that senders meet each selection in one stretch.
+	planned, err := exec("deliveries", `
+		INSERT INTO deliveries (run_id, subscriber_id, selection_id, status, updated_at)
+		SELECT CAST(? AS BIGINT), m.subscriber_id, sel.id, CASE WHEN sel.total > 0 THEN 'pending' ELSE 'skipped' END, `+db.TimeArg()+`
+		FROM plan_members m
+		JOIN selections sel ON sel.run_id = ? AND sel.choice_key = m.choice_key AND sel.history_key = m.history_key
+		WHERE true
+		ORDER BY sel.id, m.subscriber_id
+		ON CONFLICT (run_id, subscriber_id) DO NOTHING`, run.ID, now, run.ID)
+	if err != nil {
+		return err
+	}
+	res.Planned = int(planned)
+	if err := tx.GetContext(ctx, &res.Skipped, db.Rebind(`
+		SELECT count(*) FROM plan_members m
+		JOIN selections sel ON sel.run_id = ? AND sel.choice_key = m.choice_key AND sel.history_key = m.history_key
+		WHERE sel.total = 0`), run.ID); err != nil {
+		return fmt.Errorf("count skipped: %w", err)
+	}
+	if _, err := exec("mark planned", `UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`, now, run.ID); err != nil {
+		return err
+	}
+	if db.Dialect == store.SQLite {
+		for _, t := range []string{"plan_members", "plan_reps", "plan_fresh"} {
+			if _, err := exec("drop "+t, "DROP TABLE temp."+t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ErrNoRun means no run matches.
+var ErrNoRun = errors.New("no such run")
