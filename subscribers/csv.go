@@ -1,0 +1,236 @@
+package subscribers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// CSVColumns are the columns of the import and export format, in export order.
+// An import file needs the email column; the others are optional.
+var CSVColumns = []string{"email", "name", "regions", "topics", "cadence"}
+
+// Row is one data row of an import file.
+type Row struct {
+	Line int // line in the file where the row starts (the header is line 1)
+	Input
+}
+
+// CSVFile is a parsed import file: which columns it has and its rows, not yet validated.
+type CSVFile struct {
+	Name    string          // as given, used in messages
+	Columns map[string]bool // lowercased header names present
+	Rows    []Row
+}
+
+// Has reports whether the file has the column.
+func (f *CSVFile) Has(column string) bool { return f.Columns[column] }
+
+// LineError is one problem at a line of an import file.
+type LineError struct {
+	File string
+	Line int // 0 when the problem concerns the whole file
+	Err  error
+}
+
+func (e *LineError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ImportError lists every problem found in an import file. When Import returns
+// it, nothing was written.
+type ImportError struct {
+	File     string
+	Problems []*LineError
+}
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s), nothing was imported; fix them and run the import again:", e.File, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// ReadCSV reads an import file: a header line naming the columns (any order, any
+// case: email, name, regions, topics, cadence; email is required), then one
+// subscriber per line. Several regions or topics in one cell are separated by
+// ";" (a "," works too); an empty cell means all. The file is UTF-8 with or
+// without a byte order mark; fields may be quoted.
+//
+// It returns *ImportError listing every problem it can find: a bad header stops
+// at once, broken quoting stops there (the rest of the file cannot be trusted),
+// invalid UTF-8 and wrong field counts are reported for every line.
+func ReadCSV(r io.Reader, name string) (*CSVFile, error) {
+	f := &CSVFile{Name: name, Columns: map[string]bool{}}
+	fail := func(problems ...*LineError) (*CSVFile, error) {
+		return nil, &ImportError{File: name, Problems: problems}
+	}
+	at := func(line int, format string, args ...any) *LineError {
+		return &LineError{File: name, Line: line, Err: fmt.Errorf(format, args...)}
+	}
+
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(3); err == nil && bytes.Equal(head, utf8BOM) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return fail(at(0, "the file is empty: the first line must be the header %s", strings.Join(CSVColumns, ",")))
+	}
+	if err != nil {
+		return fail(csvError(name, err))
+	}
+
+	// Header: every column known, none twice, email present.
+	hl, _ := cr.FieldPos(0)
+	index := map[string]int{}
+	var unknown []string
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		switch {
+		case !utf8.ValidString(h) || !known(h):
+			unknown = append(unknown, fmt.Sprintf("%q", strings.ToValidUTF8(strings.TrimSpace(header[i]), "\uFFFD")))
+		case f.Columns[h]:
+			return fail(at(hl, "the header names column %q twice: keep one", h))
+		default:
+			f.Columns[h] = true
+			index[h] = i
+		}
+	}
+	if len(unknown) > 0 {
+		return fail(at(hl, "unknown column(s) %s in the header: the columns are %s (email required, the others optional, any order)",
+			strings.Join(unknown, ", "), strings.Join(CSVColumns, ", ")))
+	}
+	if !f.Columns["email"] {
+		return fail(at(hl, "the header has no email column: the first line must name the columns, e.g. %s", strings.Join(CSVColumns, ",")))
+	}
+
+	var problems []*LineError
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+				problems = append(problems, at(pe.StartLine, "%d field(s), but the header has %d: quote values that contain a comma, e.g. \"Schmidt, Anna\"", len(rec), len(header)))
+				continue
+			}
+			problems = append(problems, csvError(name, err))
+			return fail(problems...)
+		}
+		line, _ := cr.FieldPos(0)
+		bad := false
+		for i, v := range rec {
+			if !utf8.ValidString(v) {
+				l, col := cr.FieldPos(i)
+				problems = append(problems, at(l, "column %d (%s): not valid UTF-8: save the file as UTF-8", col, columnName(header, i)))
+				bad = true
+			}
+		}
+		if bad {
+			continue
+		}
+		row := Row{Line: line}
+		get := func(col string) string {
+			if i, ok := index[col]; ok {
+				return rec[i]
+			}
+			return ""
+		}
+		row.Email = get("email")
+		row.Name = get("name")
+		row.Regions = SplitCell(get("regions"))
+		row.Topics = SplitCell(get("topics"))
+		row.Cadence = get("cadence")
+		f.Rows = append(f.Rows, row)
+	}
+	if len(problems) > 0 {
+		return fail(problems...)
+	}
+	return f, nil
+}
+
+func known(column string) bool {
+	for _, c := range CSVColumns {
+		if c == column {
+			return true
+		}
+	}
+	return false
+}
+
+func columnName(header []string, i int) string {
+	if i < len(header) {
+		return fmt.Sprintf("field %q", strings.ToLower(strings.TrimSpace(strings.ToValidUTF8(header[i], "\uFFFD"))))
+	}
+	return "an extra field"
+}
+
+// csvError turns an encoding/csv error into a LineError with advice.
+func csvError(file string, err error) *LineError {
+	var pe *csv.ParseError
+	if !errors.As(err, &pe) {
+		return &LineError{File: file, Err: fmt.Errorf("read: %w", err)}
+	}
+	advice := "put a value containing a comma, quote or line break in double quotes and double every quote inside it (\"Anna \"\"Anni\"\" Schmidt\")"
+	msg := fmt.Errorf("column %d: broken quoting (%v): %s; the rest of the file was not checked", pe.Column, pe.Err, advice)
+	if pe.StartLine != pe.Line {
+		msg = fmt.Errorf("the quoted field that starts here is not closed properly (found at line %d, column %d: %v): %s; the rest of the file was not checked", pe.Line, pe.Column, pe.Err, advice)
+	}
+	return &LineError{File: file, Line: pe.StartLine, Err: msg}
+}
+
+// SplitCell splits a cell of several values on ";" (or ","), trimming spaces and
+// dropping empty values. An empty cell gives nil, which means all.
+func SplitCell(cell string) []string {
+	var out []string
+	for _, v := range strings.FieldsFunc(cell, func(r rune) bool { return r == ';' || r == ',' }) {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// CSVWriter writes subscribers in the import format (all columns), so that an
+// export imports again unchanged.
+type CSVWriter struct{ w *csv.Writer }
+
+// NewCSVWriter writes the header and returns the writer.
+func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
+	cw := &CSVWriter{w: csv.NewWriter(w)}
+	if err := cw.w.Write(CSVColumns); err != nil {
+		return nil, err
+	}
+	return cw, nil
+}
+
+// Write writes one subscriber as a row.
+func (c *CSVWriter) Write(sub Subscriber) error {
+	return c.w.Write([]string{sub.Email, sub.Name, strings.Join(sub.Regions, ";"), strings.Join(sub.Topics, ";"), string(sub.Cadence)})
+}
+
+// Flush writes buffered rows and reports any write error.
+func (c *CSVWriter) Flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}
