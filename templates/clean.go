@@ -3,7 +3,6 @@ package templates
 import (
 	"html"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -79,13 +78,19 @@ func feedText(s string, max int) string {
 	return cleanLine(html.UnescapeString(s), max)
 }
 
-// portalMore matches the portal's own "mehr..." at the end of a teaser; the
-// digest adds its own link.
-var portalMore = regexp.MustCompile(`(?i)\s*(\[?\s*(mehr|weiterlesen)\s*(\.\.\.|…)?\s*\]?)\s*$`)
+// portalMoreSuffixes are the portal's own "mehr..." links at the end of a
+// teaser, lower case; the digest adds its own link.
+var portalMoreSuffixes = []string{"[mehr...]", "[mehr…]", "[mehr]", "mehr...", "mehr…", "[weiterlesen]", "weiterlesen...", "weiterlesen…"}
 
 func feedTeaser(s string) string {
 	s = cleanLine(html.UnescapeString(s), 4*maxTeaserRunes)
-	s = portalMore.ReplaceAllString(s, "")
+	tail := strings.ToLower(s[max(0, len(s)-20):])
+	for _, suf := range portalMoreSuffixes {
+		if strings.HasSuffix(tail, suf) && (len(s) == len(suf) || s[len(s)-len(suf)-1] == ' ') {
+			s = strings.TrimRight(s[:len(s)-len(suf)], " ")
+			break
+		}
+	}
 	return truncateRunes(s, maxTeaserRunes)
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -40,23 +41,10 @@ func firstDiff(want, got []byte) string {
 			g = gl[i]
 		}
 		if !bytes.Equal(w, g) {
-			return "line " + itoa(i+1) + ":\n want: " + string(w) + "\n  got: " + string(g)
+			return "line " + strconv.Itoa(i+1) + ":\n want: " + string(w) + "\n  got: " + string(g)
 		}
 	}
 	return ""
-}
-
-func itoa(i int) string { return string(bytes.TrimSpace([]byte(fmtInt(i)))) }
-
-func fmtInt(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 func TestDigest_Golden(t *testing.T) {
