@@ -1,0 +1,80 @@
+// Package templates owns the embedded email templates (email/*.html,
+// email/*.txt, email/style.css) and their rendering: the weekly or daily
+// digest (subject, HTML part, plain-text part) and the double opt-in mail.
+//
+// # Use
+//
+//	set, err := templates.New(site)      // once at start; fails on a broken template
+//	p, err := set.Prepare(digest)          // once per distinct digest
+//	p.Subject()
+//	p.Render(recipient, &html, &text)      // per recipient: concatenation only
+//
+// # Invariants
+//
+//   - Parse once: New parses every template once (html/template for HTML,
+//     text/template for subject and text) and runs all of them on a built-in
+//     sample digest, so a broken template, an unknown field or a style name
+//     the stylesheet cannot resolve stops the program at start. Tests break
+//     copies of the templates through parseSet(fs.FS, Site).
+//   - Inline once: templates mark styled elements with {{css "name"}}. New
+//     renders the sample with class markers and the whole stylesheet, runs
+//     go-premailer on it once, and keeps per name the attributes premailer
+//     added (style, width, height). From then on {{css "name"}} writes those
+//     attributes directly; only :root and @media rules (dark mode, phones)
+//     stay in <head>, with their class names kept on the elements that need
+//     them. premailer never sees Go template source (it would move
+//     {{range}} out of tables) and never runs per digest or per recipient.
+//     A name must come out the same wherever it is used (New checks), and a
+//     template must not write style attributes of its own (New checks).
+//   - Per-recipient fill only: Prepare executes the templates once with
+//     random, unguessable markers in place of the greeting name, email
+//     address and the unsubscribe and preferences links, and splits the
+//     output at the markers. Render writes the segments with the recipient's
+//     values in between: control characters and line breaks stripped, URLs
+//     that are not absolute http(s) replaced by a dead "#" link, and
+//     HTML-escaped in the HTML part. Render runs no template and allocates
+//     only the recipient's few escaped strings.
+//   - Untrusted feed text (kicker, title, teaser, URL) is decoded once
+//     (feeds leave entities like &amp; behind), cleaned of control and
+//     bidi characters and line breaks, length-limited (teasers to 600
+//     characters at a word) and then escaped by html/template. Article URLs
+//     that are not absolute http(s) (javascript:, data:, relative) are shown
+//     without a link. The portal's own trailing "mehr..." is dropped.
+//   - Nothing external: no images, no tracking pixel, no redirect links, no
+//     web fonts; a 600 px table layout with inline styles, lang="de",
+//     color-scheme meta and dark-mode rules. A 30-article digest stays well
+//     under Gmail's 102 KB clipping limit (tested).
+//   - A Set and a Prepared are read-only after construction and safe for
+//     concurrent use.
+//
+// # German wording
+//
+// Sie-form, correct umlauts, dates as "19. Februar 2026" in Europe/Berlin
+// (GermanDate; tzdata is embedded).
+//
+//   - Subject: "Wochenüberblick KW 8: 7 neue Artikel aus Thüringen" (the
+//     week is the ISO week of the edition), daily "Tagesüberblick
+//     19. Februar 2026: …". The count includes the articles cut by the cap;
+//     "1 neuer Artikel" in the singular.
+//   - Region phrase: one Land "aus Thüringen", two "aus Hessen und
+//     Thüringen", three "aus Bayern, Hessen und Thüringen", more than three
+//     "aus 5 Ländern", all sixteen "aus allen Ländern"; DE alone
+//     "bundesweit", DE with Länder "… sowie bundesweit"; no regions chosen
+//     (= all) gives no phrase. Länder are sorted by name, umlauts filed under
+//     their base letter.
+//   - Greeting: "Guten Tag, Erika Mustermann," or, without a name,
+//     "Guten Tag," (no gender is known, so no "Frau/Herr").
+//   - Footer: "Sie erhalten diese E-Mail, weil Sie den Wochenüberblick für
+//     Hessen und Thüringen zu den Themen IT-Sicherheit und Smart City
+//     abonniert haben." with every chosen Land named, "bundesweite
+//     Meldungen" for DE, "alle Länder" and "zu allen Themen" for empty
+//     choices, "zum Thema X" for one topic.
+//   - Items are grouped by topic: an article appears once, under the first
+//     of the subscriber's chosen topics it has, else under its own first
+//     topic, else under "Weitere Meldungen"; chosen topics first in the
+//     subscriber's order, then others in order of appearance. Contents
+//     ("Inhalt") and items share one numbering; "und 3 weitere Artikel auf
+//     kommune21.de" ("1 weiterer Artikel") links to the portal.
+//   - The plain-text part wraps at 72 columns, underlines headings, and puts
+//     URLs in angle brackets.
+package templates
