@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	xhtml "golang.org/x/net/html"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -66,4 +68,51 @@ func TestConfirmation_Golden(t *testing.T) {
 	golden(t, "confirm.subject.txt", []byte(subject+"\n"))
 	golden(t, "confirm.html", []byte(html))
 	golden(t, "confirm.txt", []byte(text))
+}
+
+// TestDigest_WellFormedForMailClients checks what the CSS inlining promises:
+// no attribute twice on an element, no collect-mode markers left, a style on
+// every visible text element, lang="de", and nothing loaded from outside.
+func TestDigest_WellFormedForMailClients(t *testing.T) {
+	s := mustNew(t)
+	p := mustPrepare(t, s, goldenDigest())
+	var h, x bytes.Buffer
+	p.Render(goldenRecipient(), &h, &x)
+	z := xhtml.NewTokenizer(bytes.NewReader(h.Bytes()))
+	for {
+		tt := z.Next()
+		if tt == xhtml.ErrorToken {
+			break
+		}
+		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		seen := map[string]bool{}
+		for _, a := range tok.Attr {
+			if seen[a.Key] {
+				t.Errorf("<%s> has %s twice", tok.Data, a.Key)
+			}
+			seen[a.Key] = true
+			if a.Key == markerAttr {
+				t.Errorf("<%s> keeps the collect-mode marker", tok.Data)
+			}
+			if a.Key == "src" || (a.Key == "href" && tok.Data == "link") {
+				t.Errorf("<%s> loads %s from outside", tok.Data, a.Val)
+			}
+		}
+		switch tok.Data {
+		case "p", "h2", "h3", "a", "td", "body":
+			if !seen["style"] {
+				t.Errorf("<%s %v> has no inline style", tok.Data, tok.Attr)
+			}
+		case "html":
+			if !seen["lang"] || tok.Attr[0].Val != "de" {
+				t.Errorf("<html> wants lang=\"de\", has %v", tok.Attr)
+			}
+		}
+	}
+	if !bytes.Contains(h.Bytes(), []byte(`<meta name="color-scheme" content="light dark">`)) {
+		t.Error("missing color-scheme meta")
+	}
 }

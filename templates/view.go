@@ -26,14 +26,17 @@ type digestView struct {
 }
 
 type itemView struct {
-	N        int    // 1-based position, shared by contents and item
-	Anchor   string // "m1"
-	Kicker   string
-	Title    string
-	Headline string // "Kicker: Titel"
-	URL      string // "" when the feed's URL is not a safe http(s) link
-	Meta     string // "19. Februar 2026 · Thüringen"
-	Teaser   string
+	N      int    // 1-based position, shared by contents and item
+	Anchor string // "m1"
+	Kicker string
+	// ShowKicker is false when the kicker only repeats the group heading
+	// ("Registermodernisierung" under "Registermodernisierung").
+	ShowKicker bool
+	Title      string
+	Headline   string // "Kicker: Titel"
+	URL        string // "" when the feed's URL is not a safe http(s) link
+	Meta       string // "19. Februar 2026 · Thüringen"
+	Teaser     string
 }
 
 type groupView struct {
@@ -111,6 +114,7 @@ func groupArticles(articles []Article, chosen []Named) ([]itemView, []groupView)
 		gv := groupView{Name: g.name}
 		for _, i := range g.items {
 			it := newItemView(articles[i], len(items)+1)
+			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
 			gv.Items = append(gv.Items, it)
 		}
