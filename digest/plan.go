@@ -64,6 +64,19 @@ func (p *Planner) cap() int {
 // delivery for every active subscriber of that cadence that has none in the run.
 // With dryRun, everything is computed and counted and then rolled back.
 func (p *Planner) Plan(ctx context.Context, cadence Cadence, at time.Time, dryRun bool) (PlanResult, error) {
+	return p.plan(ctx, cadence, at, planOptions{dryRun: dryRun})
+}
+
+// planOptions narrow planning for previews.
+type planOptions struct {
+	dryRun bool
+	// only, when set, plans this subscriber alone, whatever their status and cadence.
+	only int64
+	// inspect, when set, runs inside the planning transaction before it ends.
+	inspect func(tx *sqlx.Tx, run Run) error
+}
+
+func (p *Planner) plan(ctx context.Context, cadence Cadence, at time.Time, opt planOptions) (PlanResult, error) {
 	var res PlanResult
 	db := p.DB
 	now := store.T(p.Now())
@@ -83,13 +96,20 @@ func (p *Planner) Plan(ctx context.Context, cadence Cadence, at time.Time, dryRu
 		return res, err
 	}
 	res.Run, res.Resumed = run, !created
-	if res.Expired, err = p.expireOlder(ctx, tx, run, now); err != nil {
+	if opt.only == 0 {
+		if res.Expired, err = p.expireOlder(ctx, tx, run, now); err != nil {
+			return res, err
+		}
+	}
+	if err := p.selectAndDeliver(ctx, tx, run, now, opt.only, &res); err != nil {
 		return res, err
 	}
-	if err := p.selectAndDeliver(ctx, tx, run, now, &res); err != nil {
-		return res, err
+	if opt.inspect != nil {
+		if err := opt.inspect(tx, run); err != nil {
+			return res, err
+		}
 	}
-	if dryRun {
+	if opt.dryRun {
 		return res, nil // rolled back by the deferred Rollback
 	}
 	if err := tx.Commit(); err != nil {
@@ -136,7 +156,7 @@ func (p *Planner) expireOlder(ctx context.Context, tx *sqlx.Tx, run Run, now tim
 // a group share the history the exclusion sees.
 const historyFilter = `d.run_id <> ? AND d.status IN ('sent', 'pending', 'retry') AND d.selection_id IS NOT NULL AND ru.at > ?`
 
-func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time, res *PlanResult) error {
+func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time, only int64, res *PlanResult) error {
 	db := p.DB
 	T := store.T(run.At)
 	since := store.T(run.At.Add(-p.window()))
@@ -181,9 +201,9 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 				FROM deliveries d JOIN runs ru ON ru.id = d.run_id
 				WHERE d.subscriber_id = s.id AND `+historyFilter+`), '')
 		FROM subscribers s
-		WHERE s.status = 'active' AND s.cadence = ?
+		WHERE ((s.status = 'active' AND s.cadence = ?) OR s.id = ?) AND (? = 0 OR s.id = ?)
 		  AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.run_id = ? AND x.subscriber_id = s.id)`,
-		run.ID, since, string(run.Cadence), run.ID)
+		run.ID, since, string(run.Cadence), only, only, only, run.ID)
 	if err != nil {
 		return err
 	}

@@ -41,9 +41,9 @@ func TestPlanner_Selection(t *testing.T) {
 		f.article("Wiesbaden: Register", day(-2), day(-2), "DE-HE", "registermodernisierung")
 		f.article("Erfurt: Cloud", day(-3), day(-3), "DE-TH", "cloud-infrastruktur")
 		f.article("Bund: OZG", day(-1), day(-1), "DE", "ozg-onlinedienste")
-		f.article("Alt: zu alt", day(-15), day(-1), "DE-HE", "registermodernisierung")      // published before the window
-		f.article("Spät: noch frisch", day(-13), day(-1), "DE-HE", "cloud-infrastruktur")  // late import, still in window
-		f.article("Zukunft: nach T", day(-1), day(1), "DE-HE", "registermodernisierung")   // ingested after T
+		f.article("Alt: zu alt", day(-15), day(-1), "DE-HE", "registermodernisierung")    // published before the window
+		f.article("Spät: noch frisch", day(-13), day(-1), "DE-HE", "cloud-infrastruktur") // late import, still in window
+		f.article("Zukunft: nach T", day(-1), day(1), "DE-HE", "registermodernisierung")  // ingested after T
 		f.subscriber("hessen@example.org", "DE-HE")
 		f.subscriber("thueringen-cloud@example.org", "DE-TH", "cloud-infrastruktur")
 		f.subscriber("alles@example.org")

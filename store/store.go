@@ -32,6 +32,7 @@ type DB struct {
 	*sqlx.DB
 	Dialect Dialect
 	url     string // redacted
+	path    string // SQLite: the database file
 }
 
 // Open opens the database named by rawURL ("postgres://…" or "sqlite:PATH").
@@ -82,13 +83,20 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %w (is the database running and DIGEST_DB right?)", Redact(rawURL), err)
 	}
-	return &DB{DB: db, Dialect: dialect, url: Redact(rawURL)}, nil
+	out := &DB{DB: db, Dialect: dialect, url: Redact(rawURL)}
+	if dialect == SQLite {
+		out.path = strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
+	}
+	return out, nil
 }
 
 func sqliteDSN(path string) string {
 	q := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 	return "file:" + path + "?" + q
 }
+
+// Path is the database file of a SQLite database ("" for PostgreSQL).
+func (db *DB) Path() string { return db.path }
 
 // String returns the database URL with any password removed.
 func (db *DB) String() string { return db.url }
