@@ -1,0 +1,409 @@
+package articles
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+//go:embed gazetteer/places.tsv gazetteer/extra.tsv gazetteer/stop.txt
+var gazetteerFS embed.FS
+
+// Gazetteer maps names found in German news text (cities, Kreise, Länder and
+// their adjectives, regions, public IT organisations) to Länder.
+//
+// Names are matched as whole words, longest first ("Halle (Saale)" before
+// "Halle"). Places must be written with a capital initial; organisations and
+// adjectives match in any case. A name that several places in different Länder
+// share is resolved by the Land named elsewhere in the article, then by a
+// "Kreis"/"Stadt" before it, then by size: the largest place wins only when it
+// is at least twice as large as the next; otherwise the name is ignored.
+type Gazetteer struct {
+	names    map[string]*gazEntry
+	stop     map[string]bool
+	maxWords int
+}
+
+type gazEntry struct {
+	fixed   []string // Länder of a hand-written entry; when set, places are ignored
+	kind    string   // kind of the hand-written entry (land, adj, org, region, place)
+	weak    bool     // an organisation serving several Länder: used only when nothing else names a Land
+	anyCase bool
+	places  []candidate
+}
+
+type candidate struct {
+	land string
+	pop  int
+	kind string // stadt, kreis, ort, teil
+}
+
+// adjEndings are the German endings an adjective stem ("bayerisch*") takes.
+var adjEndings = []string{"", "e", "en", "er", "es", "em"}
+
+// LoadGazetteer reads the embedded tables: places.tsv (generated), extra.tsv
+// (hand-written) and stop.txt (names never matched).
+func LoadGazetteer() (*Gazetteer, error) {
+	g := &Gazetteer{names: map[string]*gazEntry{}, stop: map[string]bool{}}
+	for _, f := range []struct {
+		name string
+		load func(io.Reader, string) error
+	}{{"gazetteer/stop.txt", g.loadStop}, {"gazetteer/places.tsv", g.loadPlaces}, {"gazetteer/extra.tsv", g.loadExtra}} {
+		r, err := gazetteerFS.Open(f.name)
+		if err != nil {
+			return nil, err
+		}
+		err = f.load(r, f.name)
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	g.addDemonyms()
+	return g, nil
+}
+
+func eachLine(r io.Reader, file string, fn func(line int, fields []string) error) error {
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		if err := fn(n, strings.Split(text, "\t")); err != nil {
+			return fmt.Errorf("%s line %d: %w", file, n, err)
+		}
+	}
+	return sc.Err()
+}
+
+func (g *Gazetteer) loadStop(r io.Reader, file string) error {
+	return eachLine(r, file, func(_ int, f []string) error {
+		g.stop[nameKey(f[0])] = true
+		return nil
+	})
+}
+
+func (g *Gazetteer) entry(key string) *gazEntry {
+	e := g.names[key]
+	if e == nil {
+		e = &gazEntry{}
+		g.names[key] = e
+		g.maxWords = max(g.maxWords, strings.Count(key, " ")+1)
+	}
+	return e
+}
+
+func (g *Gazetteer) loadPlaces(r io.Reader, file string) error {
+	return eachLine(r, file, func(_ int, f []string) error {
+		if len(f) != 4 || !validLand(f[1]) {
+			return fmt.Errorf("want name, Land code, population and kind separated by tabs, got %q", strings.Join(f, "\t"))
+		}
+		pop, err := strconv.Atoi(f[2])
+		if err != nil {
+			return fmt.Errorf("population %q is not a number", f[2])
+		}
+		c := candidate{land: f[1], pop: pop, kind: f[3]}
+		for _, name := range placeAliases(f[0]) {
+			g.addPlace(nameKey(name), c)
+		}
+		return nil
+	})
+}
+
+func (g *Gazetteer) addPlace(key string, c candidate) {
+	if key == "" {
+		return
+	}
+	e := g.entry(key)
+	for i, p := range e.places {
+		if p.land == c.land { // one candidate per Land: the largest
+			if c.pop > p.pop {
+				e.places[i] = c
+			}
+			return
+		}
+	}
+	e.places = append(e.places, c)
+}
+
+// placeAliases returns a place's name and the short name news text uses:
+// "Halle (Saale)" → "Halle", "Frankfurt am Main" → "Frankfurt".
+func placeAliases(name string) []string {
+	out := []string{name}
+	if i := strings.Index(name, " ("); i > 0 {
+		out = append(out, name[:i])
+	}
+	for _, sep := range []string{" am ", " an der ", " an den ", " im ", " in ", " bei ", " ob der ", " vor der "} {
+		if i := strings.Index(name, sep); i > 0 {
+			out = append(out, name[:i])
+			break
+		}
+	}
+	return out
+}
+
+func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
+	return eachLine(r, file, func(_ int, f []string) error {
+		if len(f) < 3 {
+			return fmt.Errorf("want name, Land codes and kind separated by tabs, got %q", strings.Join(f, "\t"))
+		}
+		lands := strings.Split(f[1], ",")
+		for _, l := range lands {
+			if !validLand(l) {
+				return fmt.Errorf("%q is not a Land code such as DE-BY", l)
+			}
+		}
+		kind := f[2]
+		names := []string{f[0]}
+		switch kind {
+		case "land", "org", "region", "demonym":
+		case "adj":
+			stem := strings.TrimSuffix(f[0], "*")
+			names = names[:0]
+			for _, end := range adjEndings {
+				names = append(names, stem+end)
+			}
+		default:
+			return fmt.Errorf("kind %q: use land, adj, demonym, org or region", kind)
+		}
+		for _, n := range names {
+			e := g.entry(nameKey(n))
+			e.fixed = lands
+			e.kind = kind
+			e.weak = kind == "org" && len(lands) > 1
+			e.anyCase = kind == "org" || kind == "adj"
+		}
+		return nil
+	})
+}
+
+// addDemonyms adds "Kölner", "Leipziger" … for cities of 100,000 and more,
+// unless the form is already known (the irregular ones are in extra.tsv).
+func (g *Gazetteer) addDemonyms() {
+	for key, e := range g.names {
+		if e.fixed != nil || strings.ContainsAny(key, " -.") {
+			continue
+		}
+		for _, c := range e.places {
+			if c.kind != "stadt" || c.pop < 100000 {
+				continue
+			}
+			dem := key + "er"
+			if strings.HasSuffix(key, "e") {
+				dem = key + "r"
+			}
+			if _, ok := g.names[dem]; !ok && !g.stop[dem] {
+				d := g.entry(dem)
+				d.fixed, d.kind = []string{c.land}, "demonym"
+			}
+		}
+	}
+}
+
+func validLand(code string) bool {
+	return len(code) == 5 && strings.HasPrefix(code, "DE-") && code[3] >= 'A' && code[3] <= 'Z' && code[4] >= 'A' && code[4] <= 'Z'
+}
+
+// token is a word of text: letters and digits, with inner hyphens, dots and apostrophes.
+type token struct {
+	orig, lower string
+}
+
+func tokenize(s string) []token {
+	var out []token
+	start := -1
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		w := strings.TrimRight(s[start:end], ".-'’")
+		if w != "" {
+			out = append(out, token{orig: w, lower: strings.ToLower(w)})
+		}
+		start = -1
+	}
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r)
+		inner := (r == '-' || r == '.' || r == '\'' || r == '’') && start >= 0
+		switch {
+		case word:
+			if start < 0 {
+				start = i
+			}
+		case inner:
+			// kept only when a letter or digit follows ("Komm.ONE", "Rhein-Sieg-Kreis")
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if !(unicode.IsLetter(next) || unicode.IsDigit(next) || next == '-') {
+				flush(i)
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(s))
+	return out
+}
+
+// nameKey is the lookup key of a name: its tokens, lower case, joined by spaces.
+func nameKey(name string) string {
+	toks := tokenize(name)
+	parts := make([]string, len(toks))
+	for i, t := range toks {
+		parts[i] = t.lower
+	}
+	return strings.Join(parts, " ")
+}
+
+// hit is one name found in text.
+type hit struct {
+	name  string
+	entry *gazEntry
+	prev  string // the word before the name, lower case
+}
+
+// find returns the names in text, longest match first, left to right.
+func (g *Gazetteer) find(text string) []hit {
+	toks := tokenize(text)
+	var hits []hit
+	for i := 0; i < len(toks); {
+		n := g.matchAt(toks, i, &hits)
+		if n > 0 {
+			i += n
+			continue
+		}
+		t := toks[i]
+		prev := ""
+		if i > 0 {
+			prev = toks[i-1].lower
+		}
+		switch {
+		case strings.Contains(t.lower, "-"):
+			// "Berlin-Brandenburg", "Thüringen-Portal": the parts of a compound
+			origParts := strings.Split(t.orig, "-")
+			for _, p := range origParts {
+				if e, ok := g.lookup(strings.ToLower(p), p); ok {
+					hits = append(hits, hit{name: p, entry: e, prev: prev})
+				}
+			}
+		case strings.HasSuffix(t.lower, "s") && len(t.lower) > 4:
+			// genitive: "Berlins", "Bayerns"
+			if e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig); ok && e.genitiveOK() {
+				hits = append(hits, hit{name: t.orig, entry: e, prev: prev})
+			}
+		}
+		i++
+	}
+	return hits
+}
+
+func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
+	for n := min(g.maxWords, len(toks)-i); n >= 1; n-- {
+		parts := make([]string, n)
+		for j := range parts {
+			parts[j] = toks[i+j].lower
+		}
+		key := strings.Join(parts, " ")
+		if e, ok := g.lookup(key, toks[i].orig); ok {
+			prev := ""
+			if i > 0 {
+				prev = toks[i-1].lower
+			}
+			*hits = append(*hits, hit{name: key, entry: e, prev: prev})
+			return n
+		}
+	}
+	return 0
+}
+
+func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
+	e, ok := g.names[key]
+	if !ok || g.stop[key] {
+		return nil, false
+	}
+	if !e.anyCase {
+		r, _ := utf8.DecodeRuneInString(orig)
+		if !unicode.IsUpper(r) {
+			return nil, false
+		}
+	}
+	return e, true
+}
+
+func (e *gazEntry) genitiveOK() bool {
+	if e.fixed != nil {
+		return e.kind == "land" || e.kind == "region"
+	}
+	for _, c := range e.places {
+		if c.pop >= 100000 {
+			return true
+		}
+	}
+	return false
+}
+
+// lands resolves a hit to Länder. context holds the Länder named unambiguously
+// elsewhere in the article.
+func (h hit) lands(context map[string]bool) []string {
+	e := h.entry
+	if e.fixed != nil {
+		return e.fixed
+	}
+	cands := slices.Clone(e.places)
+	switch h.prev {
+	case "kreis", "landkreis", "kreises", "landkreises", "kreisverwaltung", "landkreisverwaltung", "landrat", "landrätin":
+		cands = filterKind(cands, func(k string) bool { return k == "kreis" })
+	case "stadt", "gemeinde", "stadtverwaltung", "oberbürgermeister", "oberbürgermeisterin", "bürgermeister", "bürgermeisterin", "hansestadt", "landeshauptstadt":
+		cands = filterKind(cands, func(k string) bool { return k != "kreis" })
+	}
+	if len(cands) == 1 {
+		return []string{cands[0].land}
+	}
+	var inContext []candidate
+	for _, c := range cands {
+		if context[c.land] {
+			inContext = append(inContext, c)
+		}
+	}
+	if len(inContext) == 1 {
+		return []string{inContext[0].land}
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].pop > cands[j].pop })
+	if len(cands) > 1 && cands[0].pop >= 2*cands[1].pop {
+		return []string{cands[0].land}
+	}
+	return nil // ambiguous
+}
+
+func filterKind(cs []candidate, keep func(string) bool) []candidate {
+	var out []candidate
+	for _, c := range cs {
+		if keep(c.kind) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return cs
+	}
+	return out
+}
+
+// Lookup resolves a whole name ("Wiesbaden", "Kreis Paderborn", "AKDB"), as a
+// feed category or a staff member would write it, to its Länder. It reports
+// false for an unknown or ambiguous name.
+func (g *Gazetteer) Lookup(name string) ([]string, bool) {
+	name = strings.TrimSpace(name)
+	e, ok := g.lookup(nameKey(name), name)
+	if !ok {
+		return nil, false
+	}
+	lands := hit{entry: e}.lands(nil)
+	return lands, len(lands) > 0
+}
