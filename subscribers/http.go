@@ -1,0 +1,206 @@
+package subscribers
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kommune21/digest/taxonomy"
+)
+
+// Pinger checks that the database answers (*store.DB is one).
+type Pinger interface {
+	PingContext(ctx context.Context) error
+}
+
+// HandlerDeps are what the subscriber web pages need.
+type HandlerDeps struct {
+	Store    *Store
+	Taxonomy *taxonomy.Store
+	DB       Pinger // for /healthz
+	Signer   *Signer
+	Pages    Pages
+	Log      *slog.Logger
+	Now      func() time.Time // clock for the rate limiter; nil = time.Now
+	Site     string           // newsletter name shown on the pages
+
+	// Rate limit per client address: Rate requests per second on average,
+	// Burst at once. Zero values give 2/s and a burst of 20.
+	Rate  float64
+	Burst int
+}
+
+// Handler serves the subscriber-facing pages:
+//
+//	GET  /unsubscribe?t=…   page with a button (changes nothing)
+//	POST /unsubscribe?t=…   unsubscribes; RFC 8058 one-click (List-Unsubscribe=One-Click), 200 when already out
+//	GET  /confirm?t=…       page with a button
+//	POST /confirm?t=…       confirms the double opt-in (time and IP kept as consent evidence)
+//	GET  /preferences?t=…   form: Länder, topics, cadence
+//	POST /preferences?t=…   saves regions, topics, cadence (repeated fields) and shows the result
+//	GET  /healthz           "ok" when the database answers
+//
+// A GET never changes state (mail scanners follow links). A bad token gets a
+// 400 page, an erased subscriber a 404 page; neither changes anything.
+type Handler struct {
+	d     HandlerDeps
+	mux   *http.ServeMux
+	limit *limiter
+}
+
+// MaxBodyBytes caps a request body; the largest legitimate form (every region
+// and topic chosen) is well under 4 KB.
+const MaxBodyBytes = 64 << 10
+
+// NewHandler builds the handler and renders every page once with sample data,
+// so that a broken template stops the program at start.
+func NewHandler(d HandlerDeps) (*Handler, error) {
+	if d.Store == nil || d.Taxonomy == nil || d.Signer == nil || d.Pages == nil || d.DB == nil {
+		return nil, errors.New("subscribers: NewHandler needs Store, Taxonomy, DB, Signer and Pages")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Rate <= 0 {
+		d.Rate = 2
+	}
+	if d.Burst <= 0 {
+		d.Burst = 20
+	}
+	h := &Handler{d: d, mux: http.NewServeMux(), limit: newLimiter(d.Rate, d.Burst, d.Now)}
+	if err := h.selfTest(); err != nil {
+		return nil, err
+	}
+	h.mux.HandleFunc("GET /unsubscribe", h.unsubscribePage)
+	h.mux.HandleFunc("POST /unsubscribe", h.unsubscribe)
+	h.mux.HandleFunc("GET /confirm", h.confirmPage)
+	h.mux.HandleFunc("POST /confirm", h.confirm)
+	h.mux.HandleFunc("GET /preferences", h.preferencesPage)
+	h.mux.HandleFunc("POST /preferences", h.savePreferences)
+	h.mux.HandleFunc("GET /healthz", h.healthz)
+	h.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		h.message(w, r, http.StatusNotFound, MsgNoPage)
+	})
+	return h, nil
+}
+
+// ServeHTTP adds the security headers, the body limit and the rate limit.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer") // the token is in the URL
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cache-Control", "no-store")
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
+	if r.URL.Path != "/healthz" && !h.limit.allow(clientIP(r)) {
+		hd.Set("Retry-After", "10")
+		h.message(w, r, http.StatusTooManyRequests, MsgRateLimited)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// clientIP is the host part of the connection's address. Behind a reverse
+// proxy this is the proxy; the daemon is meant to face the network itself or
+// sit behind a proxy that limits on its own.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// render writes a page with status; a template error becomes a plain 500.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data PageData) {
+	data.Site = h.d.Site
+	data.Status = status
+	var buf bytes.Buffer
+	if err := h.d.Pages.Render(&buf, page, data); err != nil {
+		h.d.Log.Error("render page", "page", page, "path", r.URL.Path, "err", err)
+		http.Error(w, "Interner Fehler", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, kind string) {
+	h.render(w, r, status, PageMessage, PageData{Kind: kind})
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := h.d.DB.PingContext(ctx); err != nil {
+		h.d.Log.Error("healthz: database does not answer", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "database unavailable")
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// selfTest renders every page and message with sample data.
+func (h *Handler) selfTest() error {
+	sample := PageData{
+		Site: "Test", Email: "a@example.org", Name: "A", State: StatusActive, Action: "/x?t=1",
+		PreferencesURL: "/preferences?t=1", UnsubscribeURL: "/unsubscribe?t=1", ResubscribeAction: "/confirm?t=1",
+		Regions:  []Choice{{Value: "DE", Label: "Bundesweit", Checked: true}},
+		Topics:   []Choice{{Value: "open-source", Label: "Open Source"}},
+		Cadences: []Choice{{Value: "weekly", Label: "wöchentlich", Checked: true}},
+		Errors:   []string{"x"}, Summary: Summary{Regions: []string{"Bayern"}, Cadence: Weekly},
+	}
+	for _, st := range Statuses {
+		for _, done := range []bool{false, true} {
+			d := sample
+			d.State, d.Done = st, done
+			for _, p := range []string{PageUnsubscribe, PageConfirm, PagePreferences} {
+				if err := h.d.Pages.Render(&bytes.Buffer{}, p, d); err != nil {
+					return fmt.Errorf("subscribers: page %s: %w", p, err)
+				}
+			}
+		}
+	}
+	for _, k := range []string{MsgInvalidLink, MsgMissingLink, MsgNotFound, MsgNoPage, MsgRateLimited, MsgError} {
+		if err := h.d.Pages.Render(&bytes.Buffer{}, PageMessage, PageData{Site: "Test", Kind: k}); err != nil {
+			return fmt.Errorf("subscribers: page %s/%s: %w", PageMessage, k, err)
+		}
+	}
+	return nil
+}
+
+// NewServer returns an http.Server for h with timeouts that keep slow or idle
+// clients from holding connections.
+func NewServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
