@@ -1,5 +1,189 @@
 package main
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kommune21/digest/articles"
+	"github.com/kommune21/digest/taxonomy"
+)
+
 func articleCommands() []command {
-	return []command{}
+	return []command{
+		{name: "import", summary: "import RSS, Atom or JSON feeds from files or URLs", run: cmdArticlesImport},
+		{name: "list", summary: "list articles with their regions and topics", run: cmdArticlesList},
+		{name: "tag", summary: "set an article's regions and topics by hand (kept on re-import)", run: cmdArticlesTag},
+	}
+}
+
+func cmdArticlesImport(a *app, args []string) error {
+	fs := a.flags("articles import", "FILE|URL... [--at TIME]",
+		"Import feeds (RSS 2.0, Atom, JSON Feed, detected by content) and tag every article with\n"+
+			"its Länder and topics. Each feed is stored whole or not at all; re-importing updates\n"+
+			"articles and never duplicates them. URLs are fetched with conditional GET.", groupDB)
+	at := time.Time{}
+	fs.Var(timeFlag{&at}, "at", "the import time (RFC 3339) recorded as ingested_at of new articles (default: now)")
+	srcs, err := a.parse(fs, args, 1, -1)
+	if err != nil {
+		return err
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	db, err := a.openDB()
+	if err != nil {
+		return err
+	}
+	im, err := articles.NewDefaultImporter(a.ctx, db)
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, src := range srcs {
+		res, err := im.Import(a.ctx, src, at)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "digest: %v\n", err)
+			failed = append(failed, src)
+			continue
+		}
+		switch {
+		case res.NotModified:
+			fmt.Fprintf(a.stdout, "%s: not modified since the last import\n", src)
+		default:
+			note := ""
+			if res.Transcoded {
+				note = " (not UTF-8 and no encoding declared: read as Windows-1252)"
+			}
+			fmt.Fprintf(a.stdout, "%s: %d new, %d updated, %d unchanged%s\n", src, res.New, res.Updated, res.Unchanged, note)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d feeds were not imported: %s", len(failed), len(srcs), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func cmdArticlesList(a *app, args []string) error {
+	fs := a.flags("articles list", "[--since TIME] [--region R] [--topic T] [--json]",
+		"List articles, newest first, with their regions and topics.", groupDB)
+	var since time.Time
+	fs.Var(timeFlag{&since}, "since", "only articles published at or after this time (RFC 3339)")
+	region := fs.String("region", "", "only articles tagged with this region `code` (see `digest regions list`)")
+	topic := fs.String("topic", "", "only articles tagged with this topic `slug` (see `digest topics list`)")
+	asJSON := fs.Bool("json", false, "print a JSON array of {id, url, title, kicker, teaser, published_at, ingested_at, regions, topics}")
+	if _, err := a.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	db, err := a.openDB()
+	if err != nil {
+		return err
+	}
+	f := articles.Filter{Since: since}
+	if *region != "" || *topic != "" {
+		set, err := taxonomy.NewStore(db).Load(a.ctx)
+		if err != nil {
+			return err
+		}
+		if *region != "" {
+			codes, err := set.RegionCodes([]string{*region})
+			if err != nil {
+				return &usageError{msg: "--region: " + err.Error()}
+			}
+			f.Region = codes[0]
+		}
+		if *topic != "" {
+			slugs, err := set.TopicSlugs([]string{*topic})
+			if err != nil {
+				return &usageError{msg: "--topic: " + err.Error()}
+			}
+			f.Topic = slugs[0]
+		}
+	}
+	list, err := articles.NewStore(db).List(a.ctx, f)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return a.printJSON(list)
+	}
+	tw := a.table()
+	fmt.Fprintln(tw, "ID\tPUBLISHED\tREGIONS\tTOPICS\tTITLE")
+	for _, ar := range list {
+		title := ar.Title
+		if ar.Kicker != "" {
+			title = ar.Kicker + ": " + ar.Title
+		}
+		manual := ""
+		if ar.TagsManual {
+			manual = " (manual)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s%s\t%s\t%s\n", ar.ID, ar.PublishedAt.Format("2006-01-02"),
+			strings.Join(ar.Regions, ","), manual, strings.Join(ar.Topics, ","), title)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(a.stderr, "no articles match; import some with `digest articles import FILE|URL`")
+	}
+	return nil
+}
+
+func cmdArticlesTag(a *app, args []string) error {
+	fs := a.flags("articles tag", "ID [--region R]... [--topic T]...",
+		"Set an article's regions and/or topics by hand. The given dimension is replaced;\n"+
+			"manual tags are kept when the article is imported again.", groupDB)
+	var regions, topics stringList
+	fs.Var(&regions, "region", "region `code` (repeatable or comma-separated), e.g. DE-TH; DE means bundesweit")
+	fs.Var(&topics, "topic", "topic `slug` (repeatable or comma-separated), e.g. it-sicherheit")
+	pos, err := a.parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usagef("article ID %q is not a number; `digest articles list` shows the IDs", pos[0])
+	}
+	if len(regions) == 0 && len(topics) == 0 {
+		return usagef("give at least one --region or --topic")
+	}
+	db, err := a.openDB()
+	if err != nil {
+		return err
+	}
+	set, err := taxonomy.NewStore(db).Load(a.ctx)
+	if err != nil {
+		return err
+	}
+	var rs, ts []string
+	if len(regions) > 0 {
+		if rs, err = set.RegionCodes(regions); err != nil {
+			return &usageError{msg: "--region: " + err.Error()}
+		}
+	}
+	if len(topics) > 0 {
+		if ts, err = set.TopicSlugs(topics); err != nil {
+			return &usageError{msg: "--topic: " + err.Error()}
+		}
+	}
+	st := articles.NewStore(db)
+	if err := st.SetTags(a.ctx, id, rs, ts); err != nil {
+		return err
+	}
+	ar, err := st.Get(a.ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "article %d: regions %s; topics %s (manual: kept on re-import)\n", id,
+		strings.Join(ar.Regions, ","), orNone(ar.Topics))
+	return nil
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ",")
 }

