@@ -112,11 +112,14 @@ func (t *Tagger) inferRegions(x Text) []string {
 			}
 		}
 	}
+	var weak []string
 	for _, hs := range [][]hit{kicker, body} {
-		var strong, weak []string
+		var strong []string
 		for _, h := range hs {
 			if h.entry.weak {
-				weak = append(weak, h.lands(context)...)
+				if len(weak) == 0 {
+					weak = h.lands(context)
+				}
 			} else {
 				strong = append(strong, h.lands(context)...)
 			}
@@ -124,9 +127,9 @@ func (t *Tagger) inferRegions(x Text) []string {
 		if len(strong) > 0 {
 			return strong
 		}
-		if len(weak) > 0 {
-			return weak
-		}
+	}
+	if len(weak) > 0 {
+		return weak
 	}
 	return []string{Nationwide}
 }

@@ -1,0 +1,175 @@
+package articles
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func mustTagger(t testing.TB) *Tagger {
+	t.Helper()
+	tg, err := DefaultTagger(testSet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// TestTagging measures the tagger on testdata/tagging.tsv, real headlines that
+// the gazetteer and rules were not written from. Run with -v to see the figures
+// and every miss.
+func TestTagging(t *testing.T) {
+	data, err := os.ReadFile("testdata/tagging.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := mustTagger(t)
+	var items, landOK, tp, fp, fn int
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 5 {
+			t.Fatalf("testdata/tagging.tsv line %d: want 5 tab-separated fields, got %d", n+1, len(f))
+		}
+		want := Tags{Regions: strings.Split(f[3], ","), Topics: strings.Split(f[4], ",")}
+		got := tg.Tag(Text{Kicker: f[0], Title: f[1], Teaser: f[2]})
+		items++
+		if sameSet(got.Regions, want.Regions) {
+			landOK++
+		} else {
+			t.Logf("line %d %q: regions %v, want %v", n+1, f[0]+": "+f[1], got.Regions, want.Regions)
+		}
+		var missed, extra []string
+		for _, s := range got.Topics {
+			if slices.Contains(want.Topics, s) {
+				tp++
+			} else {
+				fp++
+				extra = append(extra, s)
+			}
+		}
+		for _, s := range want.Topics {
+			if !slices.Contains(got.Topics, s) {
+				fn++
+				missed = append(missed, s)
+			}
+		}
+		if len(missed)+len(extra) > 0 {
+			t.Logf("line %d %q: topics missed %v, extra %v", n+1, f[0]+": "+f[1], missed, extra)
+		}
+	}
+	acc := float64(landOK) / float64(items)
+	prec := float64(tp) / float64(tp+fp)
+	rec := float64(tp) / float64(tp+fn)
+	f1 := 2 * prec * rec / (prec + rec)
+	t.Logf("tagging set: %d items; Land exact-set accuracy %.3f (%d/%d); topics micro precision %.3f, recall %.3f, F1 %.3f",
+		items, acc, landOK, items, prec, rec, f1)
+	if items < 60 {
+		t.Errorf("the tagging set has %d items, want at least 60", items)
+	}
+	if acc < 0.7 {
+		t.Errorf("Land exact-set accuracy %.3f is under the floor of 0.7", acc)
+	}
+	if f1 < 0.4 {
+		t.Errorf("topic micro-F1 %.3f is under the floor of 0.4", f1)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestTagging_SeedFeed checks every item of the sample feed (the seed news
+// list): items whose kicker or text names a place get its Land, the others DE.
+func TestTagging_SeedFeed(t *testing.T) {
+	feed, err := ParseFeed("sample/kommune21.xml", "", SampleFeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"Low Code / No Code":        {"DE-NW"}, // "Am Niederrhein"
+		"Registermodernisierung":    {"DE-NI"}, // "Pilotprojekt in Niedersachsen"
+		"Prozessmanagement":         {"DE-ST"},
+		"Studie":                    {"DE"},
+		"factro":                    {"DE"},
+		"Deutsche Verwaltungscloud": {"DE-HE"}, // ekom21
+		"Wiesbaden":                 {"DE-HE"}, // not Berlin, although the teaser names it
+		"Rosenheim":                 {"DE-BY"},
+		"Magdeburg":                 {"DE-ST"},
+		"AKDB":                      {"DE-BY"}, // not Komm.ONE's Baden-Württemberg
+		"Halle (Saale)":             {"DE-ST"},
+		"GovTech Deutschland":       {"DE"},
+		"Digitale Barrierefreiheit": {"DE"},
+		"Reutlingen":                {"DE-BW"},
+		"München":                   {"DE-BY"}, // not Dresden's Sachsen
+		"Thüringen":                 {"DE-TH"},
+	}
+	if len(feed.Items) != len(want) {
+		t.Fatalf("sample feed has %d items, want %d", len(feed.Items), len(want))
+	}
+	tg := mustTagger(t)
+	for _, it := range feed.Items {
+		w, ok := want[it.Kicker]
+		if !ok {
+			t.Errorf("unexpected item kicker %q", it.Kicker)
+			continue
+		}
+		got := tg.Tag(Text{Kicker: it.Kicker, Title: it.Title, Teaser: it.Teaser, Categories: it.Categories})
+		if !slices.Equal(got.Regions, w) {
+			t.Errorf("%s: %s: regions %v, want %v", it.Kicker, it.Title, got.Regions, w)
+		}
+	}
+}
+
+func TestTagger_Cases(t *testing.T) {
+	tg := mustTagger(t)
+	cases := []struct {
+		name        string
+		text        Text
+		wantRegions string
+		wantTopics  string // "" = don't care
+	}{
+		{"categories name the region and topic", Text{Title: "Neues aus Wiesbaden", Categories: []string{"thüringen", "OZG"}}, "DE-TH", "ozg-onlinedienste"},
+		{"category code and slug", Text{Title: "x", Categories: []string{"de-by", "IT-Sicherheit", "smart-city"}}, "DE-BY", "it-sicherheit,smart-city"},
+		{"category names a city", Text{Title: "x", Categories: []string{"Rosenheim"}}, "DE-BY", ""},
+		{"unrelated categories are ignored", Text{Kicker: "Kiel", Title: "x", Categories: []string{"Meldungen"}}, "DE-SH", ""},
+		{"two places in the kicker", Text{Kicker: "Mönchengladbach / Wiesbaden", Title: "Kooperation"}, "DE-HE,DE-NW", ""},
+		{"Kreis in the kicker", Text{Kicker: "Kreis Paderborn", Title: "Neues Portal"}, "DE-NW", ""},
+		{"Landkreis prefers the Kreis", Text{Kicker: "Landkreis Harburg", Title: "Neues Portal"}, "DE-NI", ""},
+		{"Halle alone is the larger Halle", Text{Title: "Halle digitalisiert Bürgeramt"}, "DE-ST", ""},
+		{"Halle (Westf.)", Text{Title: "Halle (Westf.) digitalisiert Bürgeramt"}, "DE-NW", ""},
+		{"Frankfurt (Oder)", Text{Kicker: "Frankfurt (Oder)", Title: "x"}, "DE-BB", ""},
+		{"Frankfurt alone", Text{Kicker: "Frankfurt", Title: "x"}, "DE-HE", ""},
+		{"ambiguous Frankenberg is left out", Text{Title: "Frankenberg führt E-Akte ein"}, "DE", ""},
+		{"context decides Frankenberg", Text{Title: "Frankenberg führt E-Akte ein", Teaser: "Die Stadt im Landkreis Mittelsachsen setzt auf eine sächsische Lösung."}, "DE-SN", ""},
+		{"adjective", Text{Title: "Die niedersächsischen Kommunen und das Land"}, "DE-NI", ""},
+		{"adjective capitalised", Text{Title: "Bayerisches Staatsministerium startet Portal"}, "DE-BY", ""},
+		{"genitive", Text{Title: "Berlins neue Digitalstrategie"}, "DE-BE", ""},
+		{"compound", Text{Title: "Thüringen-Portal freigeschaltet"}, "DE-TH", ""},
+		{"organisation in any case", Text{Title: "EKOM21 meldet Rekord"}, "DE-HE", ""},
+		{"lowercase place names are words", Text{Title: "Sie essen und senden nur Wissen zur Lage", Teaser: "Weil das Wetter gut ist"}, "DE", ""},
+		{"common nouns that are towns", Text{Title: "Wissen teilen: Senden und Empfangen an dieser Stelle"}, "DE", ""},
+		{"no place", Text{Kicker: "OZG", Title: "Bilanz nach fünf Jahren"}, "DE", "ozg-onlinedienste"},
+		{"weak organisation only without other places", Text{Kicker: "Dataport", Title: "Hamburg führt E-Akte ein"}, "DE-HH", ""},
+		{"Sachsen-Anhalt is not Sachsen", Text{Title: "Sachsen-Anhalt startet Portal"}, "DE-ST", ""},
+		{"Berlin-Brandenburg", Text{Title: "Flughafen Berlin-Brandenburg digitalisiert"}, "DE-BE,DE-BB", ""},
+		{"AI acronym is case-sensitive", Text{Title: "Die Kita im Ort"}, "DE", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := tg.Tag(c.text)
+			if r := strings.Join(got.Regions, ","); !sameSet(strings.Split(r, ","), strings.Split(c.wantRegions, ",")) {
+				t.Errorf("regions = %s, want %s", r, c.wantRegions)
+			}
+			if c.wantTopics != "" && strings.Join(got.Topics, ",") != c.wantTopics {
+				t.Errorf("topics = %s, want %s", strings.Join(got.Topics, ","), c.wantTopics)
+			}
+		})
+	}
+}
