@@ -81,7 +81,9 @@ func FuzzReadCSV(f *testing.F) {
 	})
 }
 
-func noCR(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n") }
+func noCR(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
 
 func noCRs(vs []string) []string {
 	var out []string
