@@ -1,0 +1,42 @@
+// Package mailer builds one email from a Message and transports it: over
+// SMTP with github.com/wneessen/go-mail, or into a directory of .eml files
+// (file:DIR, the default when no SMTP server is configured).
+//
+// Transports come from a URL (ParseURL, then New):
+//
+//	smtp://user:pass@host:587   STARTTLS, mandatory
+//	smtps://user:pass@host:465  implicit TLS
+//	smtp://127.0.0.1:1025?tls=none   plaintext, loopback hosts only
+//	file:outbox                 DIR/<message-id>.eml, written atomically
+//
+// Invariants:
+//   - The password never appears in an error, in Config.String, in %v/%#v
+//     output or in slog output; logs show "xxxxx".
+//   - Every Send builds a fresh go-mail Msg (Msg.Reset keeps the previous
+//     recipient's List-Unsubscribe). One Message is one recipient.
+//   - No field can add a header line: display names, Subject and List-Id
+//     have control characters replaced by spaces and are RFC 2047-encoded
+//     by go-mail/net/mail; addresses, Message-ID and unsubscribe URIs are
+//     checked and refused (MessageError, classified Failed) when malformed.
+//   - The body is multipart/alternative, text/plain first, then text/html,
+//     UTF-8, quoted-printable. The file transport writes exactly the bytes
+//     SMTP would send (go-mail's Msg.WriteTo, DKIM signature included).
+//   - An SMTP Conn is one go-mail Client and one TCP connection, dialed in
+//     Open and reused for every Send, one message per Send (go-mail renews
+//     its timeout per Send call). After a network error the connection is
+//     closed and the next Send dials again. A failure before any of the
+//     message was transmitted on a reused connection (the server closed an
+//     idle connection) is retried once at once on a new connection; a
+//     failure during or after the body is never retried here, because the
+//     server may have accepted the message.
+//   - Classify maps errors for the outbox: 4xx and network errors Retry, 5xx
+//     Failed, and 5.1.1, 5.1.10, 5.4.1, 5.4.4 also Bounce. Reasons are short,
+//     carry no addresses or secrets, and group well in reports.
+//   - DKIM (optional) signs From, To, Subject, Date, Message-ID,
+//     List-Unsubscribe and List-Unsubscribe-Post, relaxed/relaxed. The list
+//     is kept that short on purpose: go-mail v0.8.1 folds a longer h= tag in
+//     a way that breaks the signature. Each Conn has its own signer, because
+//     go-mail's signer is not safe for concurrent first use.
+//
+// A Conn is used by one goroutine; open one per worker.
+package mailer

@@ -1,0 +1,190 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+)
+
+type smtpTransport struct {
+	cfg  Config
+	dkim dkimSetup
+}
+
+func (t *smtpTransport) String() string { return t.cfg.String() }
+
+// Open dials once, so a wrong host, TLS setup or password shows at once.
+func (t *smtpTransport) Open(ctx context.Context) (Conn, error) {
+	client, err := t.newClient()
+	if err != nil {
+		return nil, err
+	}
+	c := &smtpConn{t: t, client: client, signer: t.dkim.signer()}
+	if err := c.dial(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (t *smtpTransport) newClient() (*gomail.Client, error) {
+	c := t.cfg
+	opts := []gomail.Option{
+		gomail.WithPort(c.Port),
+		gomail.WithTimeout(c.Timeout),
+		// One message per Send: the transaction is over after DATA, so the
+		// NOOP + RSET go-mail adds after each message are two wasted round
+		// trips. Without the NOOP before each message a connection the
+		// server closed shows up as a network error at MAIL FROM, which
+		// Send answers by redialing once (nothing was transmitted yet).
+		gomail.WithoutRset(),
+		gomail.WithoutNoop(),
+	}
+	switch c.TLS {
+	case STARTTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case ImplicitTLS:
+		opts = append(opts, gomail.WithSSL())
+	case NoTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	}
+	if c.TLSConfig != nil {
+		tc := c.TLSConfig.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = c.Host
+		}
+		opts = append(opts, gomail.WithTLSConfig(tc))
+	}
+	if c.HELO != "" {
+		opts = append(opts, gomail.WithHELO(c.HELO))
+	}
+	if c.Username != "" {
+		auth := gomail.SMTPAuthAutoDiscover
+		if c.TLS == NoTLS {
+			// Discovery never picks PLAIN without TLS; go-mail allows it
+			// to a loopback host, the only place tls=none is accepted.
+			auth = gomail.SMTPAuthPlain
+		}
+		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(c.Username), gomail.WithPassword(c.Password))
+	}
+	client, err := gomail.NewClient(c.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mail transport %s: %w", t, err)
+	}
+	return client, nil
+}
+
+// DialError is a failure to connect, start TLS or log in. It concerns the
+// connection, not a message.
+type DialError struct {
+	Transport string // redacted description
+	Err       error
+}
+
+func (e *DialError) Error() string { return "connect to " + e.Transport + ": " + e.Err.Error() }
+func (e *DialError) Unwrap() error { return e.Err }
+
+// smtpConn is one SMTP connection (one go-mail Client) that sends one message
+// per Send and redials lazily after a network error.
+type smtpConn struct {
+	t      *smtpTransport
+	client *gomail.Client
+	sc     *smtp.Client // nil: not connected
+	signer *gomail.DKIMSigner
+	used   bool // sc has carried a transaction, so it may have gone stale
+}
+
+func (c *smtpConn) dial(ctx context.Context) error {
+	sc, err := c.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return &DialError{Transport: c.t.String(), Err: err}
+	}
+	c.sc, c.used = sc, false
+	return nil
+}
+
+// Send delivers m. A network error closes the connection; the next Send
+// dials again. When the failure happened before any of the message was
+// transmitted on a connection that had been idle in the pool (the server
+// may have closed it), Send redials and tries once more at once.
+func (c *smtpConn) Send(ctx context.Context, m *Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		// A fresh Msg per attempt: HasSendError sticks to a sent Msg and
+		// Msg.Reset keeps the previous recipient's preformatted headers.
+		msg, err := build(m, c.signer)
+		if err != nil {
+			return err
+		}
+		if c.sc == nil {
+			if err := c.dial(ctx); err != nil {
+				return err
+			}
+		}
+		wasUsed := c.used
+		c.used = true
+		err = c.client.SendWithSMTPClient(c.sc, msg)
+		if err == nil {
+			return nil
+		}
+		if !isConnectionLost(err) {
+			return fmt.Errorf("send %s: %w", m.MessageID, err)
+		}
+		c.drop()
+		if attempt == 0 && wasUsed && beforeContent(err) && ctx.Err() == nil {
+			continue
+		}
+		return fmt.Errorf("send %s: %w", m.MessageID, err)
+	}
+}
+
+// drop closes a broken connection without the QUIT round trip.
+func (c *smtpConn) drop() {
+	if c.sc != nil {
+		_ = c.sc.Close()
+		c.sc = nil
+	}
+}
+
+// Close says QUIT and closes the connection.
+func (c *smtpConn) Close() error {
+	if c.sc == nil {
+		return nil
+	}
+	err := c.client.CloseWithSMTPClient(c.sc)
+	_ = c.sc.Close() // QUIT closes on success; this covers a failed QUIT
+	c.sc = nil
+	return err
+}
+
+// isConnectionLost reports a go-mail send error without an SMTP reply code:
+// the connection broke (EOF, reset, timeout) and cannot be reused.
+func isConnectionLost(err error) bool {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return true
+	}
+	switch se.Reason {
+	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
+		return false
+	}
+	return se.ErrorCode() == 0
+}
+
+// beforeContent reports a failure before the message body went out, so the
+// server cannot have accepted the message.
+func beforeContent(err error) bool {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Reason {
+	case gomail.ErrConnCheck, gomail.ErrSMTPMailFrom, gomail.ErrSMTPRcptTo, gomail.ErrSMTPData:
+		return true
+	}
+	return false
+}
