@@ -1,3 +1,172 @@
 package main
 
-func cmdServe(a *app, args []string) error { return errNotImplemented }
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kommune21/digest/articles"
+	"github.com/kommune21/digest/digest"
+	"github.com/kommune21/digest/subscribers"
+	"github.com/kommune21/digest/taxonomy"
+	"github.com/kommune21/digest/templates"
+)
+
+// DefaultAddr is where `digest serve` listens unless --addr says otherwise:
+// loopback, for a reverse proxy in front.
+const DefaultAddr = "127.0.0.1:8080"
+
+// Background work of the daemon besides the editions.
+const (
+	resumeEvery   = 5 * time.Minute // send deliveries whose retry is due
+	purgeEvery    = 24 * time.Hour  // delete unconfirmed subscribers after subscribers.PendingMaxAge
+	shutdownBound = 30 * time.Second
+)
+
+func cmdServe(a *app, args []string) error {
+	fs := a.flags("serve", "[--addr ADDR]",
+		"Run the daemon: send the editions on DIGEST_SCHEDULE (weekly) and DIGEST_SCHEDULE_DAILY,\n"+
+			"catch up a missed edition at start, retry due deliveries every 5 minutes, poll DIGEST_FEEDS,\n"+
+			"purge unconfirmed subscribers after 30 days, and serve the confirm, unsubscribe and\n"+
+			"preferences pages behind the links in the emails. SIGTERM or SIGINT stops it gracefully.",
+		groupMail, groupSend, groupServe)
+	addr := fs.String("addr", DefaultAddr, "listen `address` (host:port) of the web pages")
+	if _, err := a.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	editions := []digest.EditionSchedule{
+		{Cadence: digest.Weekly, Spec: a.cfg.Schedule, Setting: "DIGEST_SCHEDULE"},
+		{Cadence: digest.Daily, Spec: a.cfg.ScheduleDaily, Setting: "DIGEST_SCHEDULE_DAILY"},
+	}
+	for _, e := range editions {
+		if _, err := digest.ParseSchedule(e.Spec); err != nil {
+			return &usageError{msg: (&digest.SpecError{Setting: e.Setting, Spec: e.Spec, Err: err}).Error()}
+		}
+	}
+
+	db, err := a.openDB()
+	if err != nil {
+		return err
+	}
+	signer, err := a.signer()
+	if err != nil {
+		return err
+	}
+	pages, err := templates.NewPages()
+	if err != nil {
+		return err
+	}
+	subs := subscribers.NewStore(db, nil)
+	handler, err := subscribers.NewHandler(subscribers.HandlerDeps{
+		Store: subs, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
+		Log: a.log, Site: a.siteName(),
+	})
+	if err != nil {
+		return err
+	}
+	runEdition, resume, err := a.editionJobs()
+	if err != nil {
+		return err
+	}
+	tasks := []digest.PeriodicTask{
+		{Name: "resume", Every: resumeEvery, Run: resume},
+		{Name: "purge_pending", Every: purgeEvery, AtStart: true, Run: func(ctx context.Context) error {
+			n, err := subs.PurgePending(ctx, time.Now().Add(-subscribers.PendingMaxAge))
+			if n > 0 {
+				a.log.Info("purged unconfirmed subscribers", "count", n)
+			}
+			return err
+		}},
+	}
+	if len(a.cfg.Feeds) > 0 {
+		poll, err := a.feedPoller()
+		if err != nil {
+			return err
+		}
+		tasks = append(tasks, digest.PeriodicTask{Name: "poll_feeds", Every: a.cfg.FeedInterval, AtStart: true, Run: poll})
+	}
+	sched, err := digest.NewScheduler(digest.SchedulerConfig{
+		Editions: editions,
+		Run:      runEdition,
+		HasRun: func(ctx context.Context, c digest.Cadence, at time.Time) (bool, error) {
+			_, ok, err := digest.FindRun(ctx, db, c, digest.Edition(c, at))
+			return ok, err
+		},
+		Tasks: tasks,
+		Log:   a.log,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (use --addr HOST:PORT for another address)", *addr, err)
+	}
+	srv := subscribers.NewServer(*addr, handler, a.log)
+	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "db", db.String(),
+		"schedule", a.cfg.Schedule, "schedule_daily", a.cfg.ScheduleDaily, "feeds", len(a.cfg.Feeds), "link_key_id", signer.KeyID())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	sched.Start()
+
+	var serveErr error
+	select {
+	case <-a.ctx.Done():
+		a.log.Info("shutting down", "bound_s", int(shutdownBound.Seconds()))
+	case serveErr = <-served:
+		a.log.Error("web server stopped", "err", serveErr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownBound)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		a.log.Warn("web server shutdown", "err", err)
+	}
+	if err := sched.Stop(ctx); err != nil {
+		// Sends cut off here are repeated by the next run: the outbox records
+		// only what the server accepted.
+		return err
+	}
+	a.log.Info("stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("web server: %w", serveErr)
+	}
+	return nil
+}
+
+// feedPoller imports every DIGEST_FEEDS URL with the code of `digest articles import`.
+func (a *app) feedPoller() (func(ctx context.Context) error, error) {
+	db, err := a.openDB()
+	if err != nil {
+		return nil, err
+	}
+	im, err := articles.NewDefaultImporter(a.ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, src := range a.cfg.Feeds {
+			res, err := im.Import(ctx, src, time.Now())
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			a.log.Info("feed polled", "feed", src, "new", res.New, "updated", res.Updated, "not_modified", res.NotModified)
+		}
+		return errors.Join(errs...)
+	}, nil
+}
+
+// editionJobs returns what the scheduler calls: the code of `digest run` for
+// one edition, and the sending of deliveries whose retry is due.
+func (a *app) editionJobs() (digest.RunEditionFunc, func(context.Context) error, error) {
+	run := func(ctx context.Context, c digest.Cadence, at time.Time) error {
+		return fmt.Errorf("edition %s %s: %w", c, digest.Edition(c, at), errNotImplemented)
+	}
+	resume := func(ctx context.Context) error { return nil }
+	return run, resume, nil
+}
