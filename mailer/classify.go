@@ -134,6 +134,14 @@ func replyText(text string, code int) string {
 	if j := strings.Index(s, ", affected "); j >= 0 {
 		s = s[:j]
 	}
+	// go-mail's smtp package quotes the reply text: 451 "4.7.1 try later".
+	if rest := s[len(c):]; len(rest) > 1 && rest[1] == '"' {
+		if q, err := strconv.QuotedPrefix(rest[1:]); err == nil {
+			if u, err := strconv.Unquote(q); err == nil {
+				s = c + " " + u
+			}
+		}
+	}
 	return scrubAddresses(strings.Join(strings.Fields(s), " "))
 }
 

@@ -70,7 +70,9 @@ type DKIMConfig struct {
 }
 
 // Enabled reports whether messages are to be signed.
-func (d DKIMConfig) Enabled() bool { return d.Domain != "" || d.Selector != "" || d.KeyFile != "" || len(d.KeyPEM) > 0 }
+func (d DKIMConfig) Enabled() bool {
+	return d.Domain != "" || d.Selector != "" || d.KeyFile != "" || len(d.KeyPEM) > 0
+}
 
 const validURLs = "valid forms: smtp://USER:PASSWORD@HOST:587 (STARTTLS), smtps://USER:PASSWORD@HOST:465 (implicit TLS), " +
 	"smtp://127.0.0.1:1025?tls=none (plaintext, loopback only), file:DIR (write .eml files)"
@@ -106,7 +108,7 @@ func ParseURL(raw string) (Config, error) {
 		return parseFile(rest, fail)
 	case "smtp", "smtps":
 	default:
-		return fail("unknown scheme %q", scheme)
+		return fail("unknown scheme %s", echo(scheme))
 	}
 
 	u, err := url.Parse(raw)
@@ -121,7 +123,7 @@ func ParseURL(raw string) (Config, error) {
 		return fail("'@' outside user:password@host (percent-encode special characters in the password, e.g. '/' as %%2F)")
 	}
 	if u.Path != "" && u.Path != "/" {
-		return fail("unexpected path %q", u.Path)
+		return fail("unexpected path %s", echo(u.Path))
 	}
 	if u.Fragment != "" {
 		return fail("unexpected fragment")
@@ -145,7 +147,7 @@ func ParseURL(raw string) (Config, error) {
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
-			return fail("port %q is not a number from 1 to 65535", p)
+			return fail("port %s is not a number from 1 to 65535", echo(p))
 		}
 		c.Port = n
 	}
@@ -156,7 +158,7 @@ func ParseURL(raw string) (Config, error) {
 	}
 	for key, vals := range q {
 		if key != "tls" {
-			return fail("unknown parameter %q (only tls=none is understood)", key)
+			return fail("unknown parameter %s (only tls=none is understood)", echo(key))
 		}
 		if len(vals) != 1 {
 			return fail("tls given more than once")
@@ -172,11 +174,11 @@ func ParseURL(raw string) (Config, error) {
 				return fail("smtps:// uses implicit TLS, not STARTTLS; use smtp://HOST:587")
 			}
 		default:
-			return fail("tls=%q is not understood (only tls=none, for a loopback test server)", vals[0])
+			return fail("tls=%s is not understood (only tls=none, for a loopback test server)", echo(vals[0]))
 		}
 	}
 	if c.TLS == NoTLS && !isLoopback(c.Host) {
-		return fail("tls=none sends passwords and mail in plaintext and is only allowed to a loopback host (127.0.0.1, ::1, localhost), not %q; use smtp:// with STARTTLS or smtps://", c.Host)
+		return fail("tls=none sends passwords and mail in plaintext and is only allowed to a loopback host (127.0.0.1, ::1, localhost), not %s; use smtp:// with STARTTLS or smtps://", echo(c.Host))
 	}
 	return c, nil
 }
@@ -187,7 +189,7 @@ func parseFile(rest string, fail func(string, ...any) (Config, error)) (Config, 
 		// file:///abs/dir or file://localhost/abs/dir
 		host, path, _ := strings.Cut(rest[2:], "/")
 		if host != "" && host != "localhost" {
-			return fail("file URL names host %q; only local directories are supported", host)
+			return fail("file URL names host %s; only local directories are supported", echo(host))
 		}
 		if path == "" {
 			return fail("no directory (e.g. file:outbox or file:///var/spool/digest)")
@@ -198,9 +200,22 @@ func parseFile(rest string, fail func(string, ...any) (Config, error)) (Config, 
 		return fail("no directory (e.g. file:outbox)")
 	}
 	if strings.ContainsAny(dir, "?#") {
-		return fail("directory %q contains '?' or '#'", dir)
+		return fail("directory %s contains '?' or '#'", echo(dir))
 	}
 	return Config{Scheme: "file", Dir: filepath.Clean(dir)}, nil
+}
+
+// echo quotes a piece of the URL for an error message unless it might hold
+// (part of) a password, which a URL with several '@' or ':' can smuggle into
+// any component.
+func echo(s string) string {
+	if net.ParseIP(s) != nil {
+		return strconv.Quote(s)
+	}
+	if strings.ContainsAny(s, "@:") || len(s) > 60 {
+		return "(not shown: it may contain the password)"
+	}
+	return strconv.Quote(s)
 }
 
 func isLoopback(host string) bool {
