@@ -192,9 +192,14 @@ func csvError(file string, err error) *LineError {
 		return &LineError{File: file, Err: fmt.Errorf("read: %w", err)}
 	}
 	advice := "put a value containing a comma, quote or line break in double quotes and double every quote inside it (\"Anna \"\"Anni\"\" Schmidt\")"
-	msg := fmt.Errorf("column %d: broken quoting (%v): %s; the rest of the file was not checked", pe.Column, pe.Err, advice)
-	if pe.StartLine != pe.Line {
+	var msg error
+	switch {
+	case pe.StartLine != pe.Line:
 		msg = fmt.Errorf("the quoted field that starts here is not closed properly (found at line %d, column %d: %v): %s; the rest of the file was not checked", pe.Line, pe.Column, pe.Err, advice)
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		msg = fmt.Errorf("column %d: broken quoting (a \" inside a value that is not in quotes): %s; the rest of the file was not checked", pe.Column, advice)
+	default:
+		msg = fmt.Errorf("column %d: broken quoting (a quoted field is not closed, or has text after its closing quote): %s; the rest of the file was not checked", pe.Column, advice)
 	}
 	return &LineError{File: file, Line: pe.StartLine, Err: msg}
 }

@@ -64,7 +64,7 @@ func TestReadCSV_Problems(t *testing.T) {
 		{"NoEmail", "name,regions\nAnna,DE\n", []string{"people.csv:1: the header has no email column"}},
 		{"NoHeader", "anna@example.org,Anna,DE-BY,\n", []string{`people.csv:1: unknown column(s) "anna@example.org", "Anna", "DE-BY", ""`}},
 		{"BareQuote", "email,name\na@example.org,Anna\nb@example.org,Bob \"the\" builder\nc@example.org,Carla\n",
-			[]string{`people.csv:3: column 19: broken quoting (bare " in non-quoted-field)`}},
+			[]string{`people.csv:3: column 19: broken quoting (a " inside a value that is not in quotes)`}},
 		{"UnclosedQuote", "email,name\na@example.org,\"Anna\nb@example.org,Bob\n",
 			[]string{"people.csv:2: the quoted field that starts here is not closed properly (found at line 3, column 19"}},
 		{"FieldCount", "email,name\na@example.org,Schmidt, Anna\nb@example.org\nc@example.org,Carla\n",
