@@ -11,6 +11,60 @@
 //   - An empty region set means all regions, an empty topic set all topics.
 //   - Erasure (Delete) removes address and name; delivery counts stay anonymous.
 //
+// # Validation
+//
+// Input.Validate checks everything staff or a file can give: the address is a
+// bare RFC 5322 address (net/mail, no display name or comment) of at most 254
+// bytes (64 before the @) whose domain has a dot and is a valid (possibly
+// internationalised) domain name; UTF-8 local parts are accepted. The name is
+// trimmed, has no control characters (CR, LF, NUL, tab …) and at most 200
+// characters. Region codes and topic slugs are normalised against the taxonomy.
+// Every problem is a *FieldError naming the field, the value (shortened when
+// long) and what to do.
+//
+// # CSV format
+//
+// The import and export format is one header line and one subscriber per line:
+//
+//	email,name,regions,topics,cadence
+//	anna@example.org,"Schmidt, Anna",DE-BY;DE-HE,it-sicherheit;open-source,weekly
+//
+// Header names are matched in any case and order; email is required, the others
+// are optional, and any other column is an error naming it and the allowed ones.
+// Several regions or topics in one cell are separated by ";" ("," works too); an
+// empty cell means all. Cadence is weekly (also when empty) or daily. The file is
+// UTF-8 with or without byte order mark (invalid UTF-8 is an error with line and
+// column); fields may be quoted as in RFC 4180. Export writes all five columns,
+// ordered by address, so that an export imports again unchanged. Export does not
+// defuse spreadsheet formulas (a name starting with "="): the file is meant for
+// import, and changing values would break the round trip.
+//
+// # Import decisions
+//
+//   - All or nothing: ReadCSV and Import report every problem of every row
+//     (file:line: field "regions" value "DE-XX": …) in one *ImportError, and then
+//     nothing is written. Broken quoting stops the reading at that line, because
+//     the rest of the file cannot be trusted.
+//   - An address twice in one file (in any case) is an error naming both lines.
+//   - An existing address whose row equals the stored values is "unchanged", so
+//     importing the same file again changes nothing. A row that differs is an
+//     error unless Update is set. A column the file lacks keeps the stored value.
+//   - Import never changes the status or consent evidence of existing subscribers:
+//     an unsubscribed or bounced address is not re-subscribed by an import.
+//   - New subscribers are active with consent method "import" and the file name
+//     (or Source) as evidence when Confirmed is set; otherwise they are pending.
+//     Import never sends confirmation emails: a confirmation request to an address
+//     that never asked for one is itself unsolicited mail. Staff send them one by
+//     one with `digest subscribers resend-confirmation`.
+//   - Writing is one transaction with multi-row INSERTs (500 subscribers, 2,000
+//     choice rows per statement) and one UPDATE … FROM (VALUES …) per 500 changed
+//     subscribers; PostgreSQL statistics are refreshed after large imports.
+//     100,000 rows take about 2.5 s on SQLite and 7 s on PostgreSQL on the 2-core
+//     development machine (BenchmarkImport100k).
+//   - Export writes only active subscribers unless told otherwise, so that
+//     `import --confirmed` of an export never subscribes someone who is pending,
+//     left or bounced.
+//
 // The package never imports digest: the digest job reads subscribers through SQL
 // on the shared schema and through this package's types.
 package subscribers
