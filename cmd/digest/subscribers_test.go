@@ -123,10 +123,6 @@ func TestSubscribersAdd(t *testing.T) {
 			if err := json.Unmarshal([]byte(c.ok("subscribers", "show", "ANNA.SCHMIDT@example.org", "--json")), &obj); err != nil {
 				t.Fatal(err)
 			}
-			var keys []string
-			for k := range obj {
-				keys = append(keys, k)
-			}
 			if got := strings.Join(sortedKeysAny(obj), ","); got != "cadence,created_at,email,name,regions,status,topics" {
 				t.Fatalf("show --json keys %s", got)
 			}
@@ -151,7 +147,7 @@ func TestSubscribersAdd(t *testing.T) {
 				want []string
 			}{
 				{[]string{"x@example.org", "--region", "DE-XX"}, []string{`field "regions" value "DE-XX": unknown region; use one of DE, DE-BW, DE-BY`}},
-				{[]string{"x@example.org", "--topic", "ki", "--cadence", "monthly"}, []string{`field "topics" value "ki": unknown topic; use one of`, "künstliche"[:0] + "kuenstliche-intelligenz", `field "cadence" value "monthly"`}},
+				{[]string{"x@example.org", "--topic", "ki", "--cadence", "monthly"}, []string{`field "topics" value "ki": unknown topic; use one of`, "kuenstliche-intelligenz", `field "cadence" value "monthly"`}},
 				{[]string{"x@example.org", "--name", "Evil\r\nBcc: victim@example.org"}, []string{`field "name" value "Evil\r\nBcc: victim@example.org": contains a control character`}},
 				{[]string{"x@example.org", "--name", "A\x00B"}, []string{`field "name" value "A\x00B"`}},
 				{[]string{"x@example.org", "--name", strings.Repeat("ü", 10240)}, []string{`(20480 bytes): 10240 characters long`}},
