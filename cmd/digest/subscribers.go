@@ -278,7 +278,7 @@ request to addresses that never asked for one is itself unsolicited mail. Send i
 	}
 	var bar *progressBar
 	if !*dryRun && isTerminal(a.stdout) {
-		bar = &progressBar{w: a.stdout, label: "importing"}
+		bar = &progressBar{w: a.stdout, label: fmt.Sprintf("importing %d rows", len(file.Rows))}
 		opts.Progress = bar.update
 	}
 	res, err := s.Import(a.ctx, set, file, opts)
@@ -311,7 +311,7 @@ request to addresses that never asked for one is itself unsolicited mail. Send i
 	return nil
 }
 
-// progressBar draws "importing [#####.....]  50% 50000/100000" on a terminal.
+// progressBar draws "importing 100000 rows [#####.....]  50%" on a terminal.
 type progressBar struct {
 	w     io.Writer
 	label string
@@ -326,7 +326,8 @@ func (p *progressBar) update(done, total int) {
 	p.last = time.Now()
 	const width = 30
 	n := done * width / total
-	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n), done*100/total, done, total)
+	// done and total count statements' rows (subscribers and their choices), so only the share is shown.
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%%", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n), done*100/total)
 	p.drawn = true
 }
 

@@ -405,8 +405,8 @@ func TestProgressBar(t *testing.T) {
 	p.update(50, 100)
 	p.update(100, 100)
 	p.clear()
-	want := "\rimporting [###############...............]  50% 50/100" +
-		"\rimporting [##############################] 100% 100/100\r\033[K"
+	want := "\rimporting [###############...............]  50%" +
+		"\rimporting [##############################] 100%\r\033[K"
 	if buf.String() != want {
 		t.Fatalf("bar %q\nwant %q", buf.String(), want)
 	}
