@@ -127,3 +127,22 @@ func TestOpen_RefusedConnection(t *testing.T) {
 		t.Errorf("Open to a closed port: %v → %+v", err, r)
 	}
 }
+
+func TestSend_SlowServerTimesOut(t *testing.T) {
+	s := smtptest.Start(t)
+	s.FailData("slow@example.org", smtptest.Delay(3*time.Second).Times(1))
+	cfg, _ := mailer.ParseURL("smtp://" + s.Addr + "?tls=none")
+	cfg.Timeout = 300 * time.Millisecond
+	tr, err := mailer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := open(t, tr)
+	err = c.Send(context.Background(), sample("slow1@x.example", "slow@example.org"))
+	if r := mailer.Classify(err); r.Kind != mailer.Retry || !r.Connection || r.Reason != "network: timeout" {
+		t.Fatalf("slow server: %v → %+v", err, r)
+	}
+	if err := c.Send(context.Background(), sample("fast@x.example", "fast@example.org")); err != nil {
+		t.Fatalf("next Send: %v", err)
+	}
+}

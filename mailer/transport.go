@@ -20,7 +20,9 @@ type Transport interface {
 
 // Conn delivers messages one at a time. It is not safe for concurrent use.
 type Conn interface {
-	// Send delivers one message. Classify tells what an error means.
+	// Send delivers one message. Classify tells what an error means. ctx
+	// is checked first and bounds a (re)dial; a transfer in progress is
+	// bounded by Config.Timeout instead (go-mail's Send takes no context).
 	Send(ctx context.Context, m *Message) error
 	Close() error
 }

@@ -151,7 +151,7 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 	return s.clientTLS.Clone()
 }
 
-// Host and Port split Addr for clients that want them apart.
+// Host returns the IP address part of Addr.
 func (s *Server) Host() string { h, _, _ := net.SplitHostPort(s.Addr); return h }
 
 // Port returns the TCP port the server listens on.
