@@ -151,23 +151,47 @@ func (c Claims) Matches(email string) bool {
 }
 
 func addressTag(k *signingKey, email string, out *[tagLen]byte) {
+	// One Write of one buffer: every Write through the hash.Hash interface
+	// would otherwise copy its argument to the heap.
+	var in [8 + MaxEmailLength + 16]byte
+	buf := append(in[:0], "address\x00"...)
+	buf = appendEmailKey(buf, email)
 	h := k.mac()
-	h.Write([]byte("address\x00"))
-	h.Write([]byte(EmailKey(email)))
+	h.Write(buf)
 	var sum [sha256.Size]byte
 	copy(out[:], h.Sum(sum[:0]))
 	k.pool.Put(h)
+}
+
+// appendEmailKey appends EmailKey(email) without allocating for ASCII addresses.
+func appendEmailKey(dst []byte, email string) []byte {
+	e := strings.TrimSpace(email)
+	for i := 0; i < len(e); i++ {
+		if e[i] >= 0x80 {
+			return append(dst, strings.ToLower(e)...)
+		}
+	}
+	for i := 0; i < len(e); i++ {
+		c := e[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // body is purpose byte + uvarint id + tag; maximal size.
 const maxBody = 1 + binary.MaxVarintLen64 + tagLen
 
 func sign(k *signingKey, body []byte, out []byte) []byte {
+	var in [8 + 16 + 1 + maxBody]byte
+	buf := append(in[:0], "token\x00"...)
+	buf = append(buf, k.id...)
+	buf = append(buf, 0)
+	buf = append(buf, body...)
 	h := k.mac()
-	h.Write([]byte("token\x00"))
-	h.Write([]byte(k.id))
-	h.Write([]byte{0})
-	h.Write(body)
+	h.Write(buf)
 	var sum [sha256.Size]byte
 	out = append(out, h.Sum(sum[:0])[:macLen]...)
 	k.pool.Put(h)

@@ -82,6 +82,15 @@ func TestSigner_Verify(t *testing.T) {
 			t.Error("Matches(other address) = true")
 		}
 	})
+	t.Run("MatchesNonASCII", func(t *testing.T) {
+		c, err := s.Verify(s.Token(PurposeConfirm, 9, "Jörg.Müller@Straße.example"), PurposeConfirm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Matches("jÖrg.mÜller@straße.EXAMPLE") || c.Matches("jorg.muller@strasse.example") {
+			t.Error("non-ASCII address matching is not case-insensitive or too loose")
+		}
+	})
 	t.Run("NoEmailInToken", func(t *testing.T) {
 		if strings.Contains(strings.ToLower(tok), "anna") || strings.Contains(tok, "@") {
 			t.Errorf("token %q shows the address", tok)
