@@ -311,32 +311,6 @@ request to addresses that never asked for one is itself unsolicited mail. Send i
 	return nil
 }
 
-// progressBar draws "importing 100000 rows [#####.....]  50%" on a terminal.
-type progressBar struct {
-	w     io.Writer
-	label string
-	last  time.Time
-	drawn bool
-}
-
-func (p *progressBar) update(done, total int) {
-	if total <= 0 || (done < total && time.Since(p.last) < 100*time.Millisecond) {
-		return
-	}
-	p.last = time.Now()
-	const width = 30
-	n := done * width / total
-	// done and total count statements' rows (subscribers and their choices), so only the share is shown.
-	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%%", p.label, strings.Repeat("#", n), strings.Repeat(".", width-n), done*100/total)
-	p.drawn = true
-}
-
-func (p *progressBar) clear() {
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-}
-
 // filterFlags reads --status, --region and --topic into a Filter.
 func filterFlags(fs *flag.FlagSet, statusHelp string) (status, region, topic *string) {
 	status = fs.String("status", "", statusHelp)

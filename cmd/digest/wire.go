@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"net/mail"
+	"time"
+
+	"github.com/kommune21/digest/digest"
+	"github.com/kommune21/digest/mailer"
+	"github.com/kommune21/digest/subscribers"
+	"github.com/kommune21/digest/templates"
+)
+
+// now is the clock: the --at time when given, otherwise the real time.
+func (a *app) now(at time.Time) func() time.Time {
+	if at.IsZero() {
+		return time.Now
+	}
+	return func() time.Time { return at }
+}
+
+// newsletterName is the sender's display name, e.g. "Kommune21 Digest".
+func (a *app) newsletterName() string {
+	if n := a.cfg.FromAddress().Name; n != "" {
+		return n
+	}
+	return "Digest"
+}
+
+// templateSet parses the email templates once.
+func (a *app) templateSet() (*templates.Set, error) {
+	reply := a.cfg.ReplyTo
+	if reply == "" {
+		reply = a.cfg.FromAddress().Address
+	}
+	if r, err := mail.ParseAddress(reply); err == nil {
+		reply = r.Address
+	}
+	return templates.New(templates.Site{Name: a.newsletterName(), PortalURL: a.cfg.PortalURL, Imprint: a.cfg.Imprint, ReplyTo: reply})
+}
+
+// transport opens the configured mail transport. The returned description is
+// safe to print (no password).
+func (a *app) transport() (mailer.Transport, error) {
+	mc, err := mailer.ParseURL(a.cfg.SMTP)
+	if err != nil {
+		return nil, fmt.Errorf("DIGEST_SMTP: %w", err)
+	}
+	if a.cfg.DKIMDomain != "" {
+		mc.DKIM = mailer.DKIMConfig{Domain: a.cfg.DKIMDomain, Selector: a.cfg.DKIMSelector, KeyFile: a.cfg.DKIMKeyFile}
+	}
+	mc.HELO = a.cfg.MailDomain()
+	t, err := mailer.New(mc)
+	if err != nil {
+		return nil, fmt.Errorf("DIGEST_SMTP: %w", err)
+	}
+	if !a.cfg.set["DIGEST_SMTP"] {
+		fmt.Fprintf(a.stderr, "note: DIGEST_SMTP is not set: mail goes to %s as .eml files\n", t)
+	}
+	return t, nil
+}
+
+// links makes personal links with the signer.
+type links struct {
+	s    *subscribers.Signer
+	base string
+}
+
+func (l links) UnsubscribeURL(id int64, email string) string {
+	return l.s.URL(l.base, subscribers.PurposeUnsubscribe, id, email)
+}
+
+func (l links) PreferencesURL(id int64, email string) string {
+	return l.s.URL(l.base, subscribers.PurposePreferences, id, email)
+}
+
+// runner wires planning and sending with the clock now.
+func (a *app) runner(now func() time.Time) (*digest.Runner, error) {
+	db, err := a.openDB()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := a.templateSet()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := a.transport()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	mailto := a.cfg.ReplyTo
+	if mailto == "" {
+		mailto = a.cfg.FromAddress().Address
+	} else if r, err := mail.ParseAddress(mailto); err == nil {
+		mailto = r.Address
+	}
+	sender := &digest.Sender{
+		DB: db, Templates: tmpl, Transport: tr, Links: links{s: signer, base: a.cfg.BaseURL},
+		Message: digest.MessageOptions{From: a.cfg.FromAddress(), ReplyTo: a.cfg.ReplyTo, ListID: a.cfg.EffectiveListID(),
+			Domain: a.cfg.MailDomain(), UnsubscribeMailto: "mailto:" + mailto + "?subject=Abmelden"},
+		Workers: a.cfg.SendWorkers, Batch: a.cfg.SendBatch, Rate: a.cfg.SendRate, Now: now, Log: a.log,
+	}
+	return &digest.Runner{Planner: &digest.Planner{DB: db, Now: now}, Sender: sender, Log: a.log}, nil
+}

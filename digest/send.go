@@ -1,0 +1,313 @@
+package digest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kommune21/digest/mailer"
+	"github.com/kommune21/digest/store"
+	"github.com/kommune21/digest/templates"
+	"golang.org/x/time/rate"
+)
+
+// MessageOptions are the fixed parts of every digest message.
+type MessageOptions struct {
+	From              mail.Address
+	ReplyTo           string
+	ListID            string
+	Domain            string // Message-ID domain
+	UnsubscribeMailto string // "mailto:…" for List-Unsubscribe beside the https link
+}
+
+// Sender delivers the planned deliveries of a run.
+type Sender struct {
+	DB        *store.DB
+	Templates *templates.Set
+	Transport mailer.Transport
+	Links     Links
+	Message   MessageOptions
+	Workers   int     // SMTP connections (default 4)
+	Batch     int     // deliveries claimed at once (default 16)
+	Rate      float64 // messages per second over all workers; 0 = no limit
+	Now       func() time.Time
+	Log       *slog.Logger
+	// Progress, when set, is called after every recorded batch.
+	Progress func(p Progress)
+}
+
+// Progress counts what one Send call has done so far.
+type Progress struct {
+	Sent, Retry, Failed, Skipped int64
+	Due                          int64 // deliveries that were due when sending started
+}
+
+// Done is the number of deliveries handled so far.
+func (p Progress) Done() int64 { return p.Sent + p.Retry + p.Failed + p.Skipped }
+
+// ErrRelayUnreachable stops a worker after repeated network failures: the
+// deliveries it has not tried stay pending for the next run.
+var ErrRelayUnreachable = errors.New("mail relay unreachable")
+
+// networkStrikes is how many network failures in a row stop a worker.
+const networkStrikes = 3
+
+// Send sends every due delivery of run and records each outcome. It returns
+// when nothing is due any more, the context ends, or the relay is unreachable.
+func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
+	workers, batchSize := max(1, s.Workers), max(1, s.Batch)
+	if s.Workers == 0 {
+		workers = 4
+	}
+	if s.Batch == 0 {
+		batchSize = 16
+	}
+	log := s.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if s.DB.Dialect == store.SQLite {
+		unlock, err := lockSender(s.DB.Path())
+		if err != nil {
+			return Progress{}, err
+		}
+		defer unlock()
+	}
+	lib, err := loadLibrary(ctx, s.DB, s.DB.DB, s.Templates, run)
+	if err != nil {
+		return Progress{}, err
+	}
+	ob := &outbox{db: s.DB, run: run, domain: s.Message.Domain}
+	var prog Progress
+	if err := s.DB.GetContext(ctx, &prog.Due, s.DB.Rebind(`
+		SELECT count(*) FROM deliveries WHERE run_id = ? AND status IN ('pending', 'retry') AND (status = 'pending' OR next_attempt_at <= ?)`),
+		run.ID, store.T(s.Now())); err != nil {
+		return prog, err
+	}
+	var limiter *rate.Limiter
+	if s.Rate > 0 {
+		limiter = rate.NewLimiter(rate.Limit(s.Rate), max(1, int(s.Rate/10)))
+	}
+	w := &sendWork{Sender: s, lib: lib, ob: ob, limiter: limiter, batch: batchSize, log: log.With("run", run.ID, "edition", run.Edition),
+		inflight: map[int64]bool{}}
+	w.prog.Due = prog.Due
+	if prog.Due == 0 {
+		return prog, s.finish(ctx, run)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = w.worker(ctx, i)
+		}()
+	}
+	wg.Wait()
+	prog = w.progress()
+	if err := errors.Join(errs...); err != nil {
+		return prog, err
+	}
+	if ctx.Err() != nil {
+		return prog, ctx.Err()
+	}
+	return prog, s.finish(ctx, run)
+}
+
+// finish marks the run finished when nothing is left to send or retry.
+func (s *Sender) finish(ctx context.Context, run Run) error {
+	_, err := s.DB.ExecContext(ctx, s.DB.Rebind(`
+		UPDATE runs SET finished_at = ? WHERE id = ? AND finished_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM deliveries WHERE run_id = ? AND status IN ('pending', 'retry'))`),
+		store.T(s.Now()), run.ID, run.ID)
+	return err
+}
+
+// sendWork is the state the workers of one Send share.
+type sendWork struct {
+	*Sender
+	lib     *library
+	ob      *outbox
+	limiter *rate.Limiter
+	batch   int
+	log     *slog.Logger
+
+	claimMu  sync.Mutex     // SQLite: claims are serialised and exclude in-flight deliveries
+	inflight map[int64]bool // guarded by claimMu
+
+	sent, retry, failed, skipped atomic.Int64
+	prog                         Progress // Due only
+}
+
+func (w *sendWork) progress() Progress {
+	return Progress{Sent: w.sent.Load(), Retry: w.retry.Load(), Failed: w.failed.Load(), Skipped: w.skipped.Load(), Due: w.prog.Due}
+}
+
+func (w *sendWork) claim(ctx context.Context) (*batch, error) {
+	if w.DB.Dialect == store.Postgres {
+		return w.ob.claim(ctx, w.batch, w.Now(), nil)
+	}
+	w.claimMu.Lock()
+	defer w.claimMu.Unlock()
+	exclude := make([]int64, 0, len(w.inflight))
+	for id := range w.inflight {
+		exclude = append(exclude, id)
+	}
+	b, err := w.ob.claim(ctx, w.batch, w.Now(), exclude)
+	if b != nil {
+		for _, it := range b.items {
+			w.inflight[it.ID] = true
+		}
+	}
+	return b, err
+}
+
+func (w *sendWork) done(b *batch) {
+	if w.DB.Dialect == store.Postgres {
+		return
+	}
+	w.claimMu.Lock()
+	for _, it := range b.items {
+		delete(w.inflight, it.ID)
+	}
+	w.claimMu.Unlock()
+}
+
+func (w *sendWork) worker(ctx context.Context, n int) error {
+	conn, err := w.Transport.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrRelayUnreachable, w.Transport, err)
+	}
+	defer conn.Close()
+	var html, text bytes.Buffer
+	strikes := 0
+	for ctx.Err() == nil {
+		b, err := w.claim(ctx)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return nil
+		}
+		outs := make([]deliveryOutcome, 0, len(b.items))
+		for _, it := range b.items {
+			if ctx.Err() != nil {
+				break // the rest stays pending
+			}
+			out := w.deliver(ctx, conn, it, &html, &text)
+			if ctx.Err() != nil && out.status != StatusSent && out.status != StatusSkipped {
+				break // interrupted mid-send: leave it pending rather than count a failure
+			}
+			outs = append(outs, out)
+			if out.status == StatusRetry && out.network {
+				strikes++
+			} else if out.status == StatusSent {
+				strikes = 0
+			}
+			if strikes >= networkStrikes {
+				break
+			}
+		}
+		// Record even when ctx has ended: what was sent must be written down.
+		recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err = w.ob.record(recCtx, b, w.outcomes(outs), w.Now())
+		cancel()
+		w.done(b)
+		if err != nil {
+			return err
+		}
+		for _, o := range outs {
+			switch o.status {
+			case StatusSent:
+				w.sent.Add(1)
+			case StatusRetry:
+				w.retry.Add(1)
+			case StatusFailed:
+				w.failed.Add(1)
+			case StatusSkipped:
+				w.skipped.Add(1)
+			}
+		}
+		if w.Progress != nil {
+			w.Progress(w.progress())
+		}
+		if strikes >= networkStrikes {
+			return fmt.Errorf("%w: %s: %d network failures in a row, last: %s; the rest stays pending for the next run",
+				ErrRelayUnreachable, w.Transport, strikes, outs[len(outs)-1].err)
+		}
+	}
+	return nil
+}
+
+type deliveryOutcome struct {
+	outcome
+	network bool
+}
+
+func (w *sendWork) outcomes(outs []deliveryOutcome) []outcome {
+	r := make([]outcome, len(outs))
+	for i, o := range outs {
+		r[i] = o.outcome
+	}
+	return r
+}
+
+// deliver sends one claimed delivery and classifies the result.
+func (w *sendWork) deliver(ctx context.Context, conn mailer.Conn, it claimed, html, text *bytes.Buffer) deliveryOutcome {
+	out := deliveryOutcome{outcome: outcome{id: it.ID}}
+	if it.SubscriberID == nil || it.Status != "active" {
+		out.status = StatusSkipped
+		return out
+	}
+	out.subID = *it.SubscriberID
+	msg, err := w.message(it, html, text)
+	if err != nil {
+		out.status, out.err = StatusFailed, "render: "+err.Error()
+		w.log.Error("render failed", "delivery", it.ID, "selection", it.SelectionID, "err", err)
+		return out
+	}
+	if w.limiter != nil {
+		if err := w.limiter.Wait(ctx); err != nil {
+			out.status, out.err = StatusRetry, "interrupted"
+			return out
+		}
+	}
+	res := mailer.Classify(conn.Send(ctx, msg))
+	switch res.Kind {
+	case mailer.Sent:
+		out.status = StatusSent
+		w.log.Debug("sent", "delivery", it.ID, "message_id", msg.MessageID)
+	case mailer.Retry:
+		out.status, out.err, out.network = StatusRetry, res.Reason, res.Connection
+		w.log.Warn("temporary failure", "delivery", it.ID, "reason", res.Reason)
+	default:
+		out.status, out.err, out.bounce = StatusFailed, res.Reason, res.Bounce
+		w.log.Warn("permanent failure", "delivery", it.ID, "reason", res.Reason, "bounce", res.Bounce)
+	}
+	return out
+}
+
+// message builds the email of one delivery; html and text are reused buffers.
+func (w *sendWork) message(it claimed, html, text *bytes.Buffer) (*mailer.Message, error) {
+	p, err := w.lib.prepared(it.SelectionID)
+	if err != nil {
+		return nil, err
+	}
+	html.Reset()
+	text.Reset()
+	unsub := w.Links.UnsubscribeURL(*it.SubscriberID, it.Email)
+	p.Render(templates.Recipient{Name: it.Name, Email: it.Email, UnsubscribeURL: unsub,
+		PreferencesURL: w.Links.PreferencesURL(*it.SubscriberID, it.Email)}, html, text)
+	return &mailer.Message{
+		MessageID: w.ob.messageID(it.ID), From: w.Message.From, ReplyTo: w.Message.ReplyTo,
+		To: mail.Address{Name: it.Name, Address: it.Email}, Subject: p.Subject(), Date: w.Now(),
+		Text: text.Bytes(), HTML: html.Bytes(), ListID: w.Message.ListID,
+		UnsubscribeURL: unsub, UnsubscribeMailto: w.Message.UnsubscribeMailto, Bulk: true,
+	}, nil
+}
