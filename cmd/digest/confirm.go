@@ -5,12 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/kommune21/digest/mailer"
 	"github.com/kommune21/digest/subscribers"
-	"github.com/kommune21/digest/templates"
 )
 
 // sendConfirmation sends the double opt-in email to a pending subscriber: a
@@ -21,11 +19,11 @@ func (a *app) sendConfirmation(sub subscribers.Subscriber) error {
 	if err != nil {
 		return err
 	}
-	tmpl, err := a.emailTemplates()
+	tmpl, err := a.templateSet()
 	if err != nil {
 		return err
 	}
-	tr, err := a.mailTransport()
+	tr, err := a.transport()
 	if err != nil {
 		return err
 	}
@@ -56,37 +54,4 @@ func (a *app) sendConfirmation(sub subscribers.Subscriber) error {
 	}
 	a.log.Info("confirmation sent", "subscriber_id", sub.ID, "transport", tr.String())
 	return nil
-}
-
-// siteName is the newsletter's name: the display name of DIGEST_FROM.
-func (a *app) siteName() string {
-	if n := strings.TrimSpace(a.cfg.FromAddress().Name); n != "" {
-		return n
-	}
-	return "Digest"
-}
-
-// emailTemplates parses the email templates for the configured site.
-func (a *app) emailTemplates() (*templates.Set, error) {
-	return templates.New(templates.Site{
-		Name: a.siteName(), PortalURL: a.cfg.PortalURL, Imprint: a.cfg.Imprint, ReplyTo: a.cfg.ReplyTo,
-	})
-}
-
-// mailTransport opens the configured transport (DIGEST_SMTP, DKIM). With the
-// default file:outbox it says where the mail goes, on stderr.
-func (a *app) mailTransport() (mailer.Transport, error) {
-	cfg, err := mailer.ParseURL(a.cfg.SMTP)
-	if err != nil {
-		return nil, fmt.Errorf("DIGEST_SMTP: %w", err)
-	}
-	cfg.DKIM = mailer.DKIMConfig{Domain: a.cfg.DKIMDomain, Selector: a.cfg.DKIMSelector, KeyFile: a.cfg.DKIMKeyFile}
-	tr, err := mailer.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if !a.cfg.set["DIGEST_SMTP"] {
-		fmt.Fprintf(a.stderr, "digest: DIGEST_SMTP is not set: mail is written to %s\n", tr)
-	}
-	return tr, nil
 }

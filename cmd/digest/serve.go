@@ -62,7 +62,7 @@ func cmdServe(a *app, args []string) error {
 	subs := subscribers.NewStore(db, nil)
 	handler, err := subscribers.NewHandler(subscribers.HandlerDeps{
 		Store: subs, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
-		Log: a.log, Site: a.siteName(),
+		Log: a.log, Site: a.newsletterName(),
 	})
 	if err != nil {
 		return err
@@ -162,11 +162,29 @@ func (a *app) feedPoller() (func(ctx context.Context) error, error) {
 }
 
 // editionJobs returns what the scheduler calls: the code of `digest run` for
-// one edition, and the sending of deliveries whose retry is due.
+// one edition, and the sending of deliveries whose retry is due. Both take
+// one semaphore, so the daemon never sends from two jobs at once (SQLite
+// allows one sender per database; on PostgreSQL it keeps the load even).
 func (a *app) editionJobs() (digest.RunEditionFunc, func(context.Context) error, error) {
-	run := func(ctx context.Context, c digest.Cadence, at time.Time) error {
-		return fmt.Errorf("edition %s %s: %w", c, digest.Edition(c, at), errNotImplemented)
+	r, err := a.runner(time.Now)
+	if err != nil {
+		return nil, nil, err
 	}
-	resume := func(ctx context.Context) error { return nil }
+	sem := make(chan struct{}, 1)
+	exclusive := func(ctx context.Context, fn func() error) error {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-sem }()
+		return fn()
+	}
+	run := func(ctx context.Context, c digest.Cadence, at time.Time) error {
+		return exclusive(ctx, func() error { return r.RunEdition(ctx, string(c), at) })
+	}
+	resume := func(ctx context.Context) error {
+		return exclusive(ctx, func() error { return r.Resume(ctx) })
+	}
 	return run, resume, nil
 }

@@ -164,7 +164,7 @@ func TestSendConfirmation_LinkConfirms(t *testing.T) {
 	// Follow the link against the handler the daemon serves.
 	signer, _ := a.signer()
 	pages, _ := templates.NewPages()
-	h, err := subscribers.NewHandler(subscribers.HandlerDeps{Store: st, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages, Site: a.siteName()})
+	h, err := subscribers.NewHandler(subscribers.HandlerDeps{Store: st, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages, Site: a.newsletterName()})
 	if err != nil {
 		t.Fatal(err)
 	}

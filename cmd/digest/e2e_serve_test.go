@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kommune21/digest/internal/smtptest"
+	"github.com/kommune21/digest/store"
+	"github.com/kommune21/digest/subscribers"
+)
+
+// daemon is a running `digest serve` process.
+type daemon struct {
+	cmd  *exec.Cmd
+	addr string
+	log  *syncBuffer
+	done chan error
+}
+
+// buildBinary compiles cmd/digest into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "digest")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func runBinary(t *testing.T, bin string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("digest %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func startDaemon(t *testing.T, bin string, env []string) *daemon {
+	t.Helper()
+	d := &daemon{log: &syncBuffer{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	d.cmd.Env = env
+	d.cmd.Stdout = d.log
+	d.cmd.Stderr = d.log
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			<-d.done
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", d.log.String())
+		}
+	})
+	re := regexp.MustCompile(`msg=serving addr=(127\.0\.0\.1:\d+)`)
+	waitUntil(t, "the daemon to listen", func() bool {
+		if m := re.FindStringSubmatch(d.log.String()); m != nil {
+			d.addr = m[1]
+			return true
+		}
+		return false
+	})
+	return d
+}
+
+// waitUntil polls cond with a generous bound; it never asserts timing.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// follow requests a link from a mail against the daemon: the link's path and
+// query on the daemon's address (as a reverse proxy in front would).
+func (d *daemon) follow(t *testing.T, method, link string, form url.Values) (int, string) {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("link %q: %v", link, err)
+	}
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, "http://"+d.addr+u.RequestURI(), body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// mailParts returns the decoded text and HTML parts of a received message.
+func mailParts(t *testing.T, data []byte) (text, html string) {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		t.Fatalf("Content-Type %q: %v", m.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return text, html
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r io.Reader = p // the multipart reader decodes quoted-printable itself
+		if strings.EqualFold(p.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			r = quotedprintable.NewReader(p)
+		}
+		b, _ := io.ReadAll(r)
+		switch ct := p.Header.Get("Content-Type"); {
+		case strings.HasPrefix(ct, "text/plain"):
+			text = string(b)
+		case strings.HasPrefix(ct, "text/html"):
+			html = string(b)
+		}
+	}
+}
+
+func messagesTo(srv *smtptest.Server, rcpt string) []smtptest.Received {
+	var out []smtptest.Received
+	for _, m := range srv.Messages() {
+		for _, to := range m.To {
+			if strings.EqualFold(to, rcpt) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// feedRSS is a small feed with items published shortly before now, so that
+// they are inside the freshness window of a run happening now.
+func feedRSS(now time.Time, items ...[3]string) string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Testportal</title><link>https://portal.example/</link><description>e2e</description>`)
+	for i, it := range items {
+		fmt.Fprintf(&b, `<item><title>%s</title><link>https://portal.example/meldung/%s.html</link><guid isPermaLink="false">%s</guid><pubDate>%s</pubDate><description>%s</description></item>`,
+			it[1], it[0], it[0], now.Add(-time.Duration(i+1)*time.Hour).Format(time.RFC1123Z), it[2])
+	}
+	b.WriteString(`</channel></rss>`)
+	return b.String()
+}
+
+// TestE2E_Serve starts the real binary with an @every schedule against a
+// loopback SMTP server, and checks what a subscriber sees: the digest arrives
+// once per edition, and the links in the received mails confirm, change the
+// choices and unsubscribe with one click.
+func TestE2E_Serve(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	smtp := smtptest.Start(t)
+	dir := t.TempDir()
+	dbURL := "sqlite:" + filepath.Join(dir, "digest.db")
+	now := time.Now()
+
+	feedFile := filepath.Join(dir, "feed.rss")
+	os.WriteFile(feedFile, []byte(feedRSS(now,
+		[3]string{"e2e-1", "Erfurt: Thüringen startet Bürgerportal", "Die Landeshauptstadt schaltet ein neues Portal frei."},
+		[3]string{"e2e-2", "Jena: Digitale Bauanträge", "Bauanträge können jetzt online gestellt werden."},
+	)), 0o644)
+	polled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		io.WriteString(w, feedRSS(now, [3]string{"e2e-polled", "Gera: Neues Ratsinformationssystem", "Polled by the daemon."}))
+	}))
+	defer polled.Close()
+
+	env := append(os.Environ(),
+		"DIGEST_DB="+dbURL,
+		"DIGEST_SMTP=smtp://"+smtp.Addr+"?tls=none",
+		"DIGEST_FROM=Kommune21 Digest <digest@example.org>",
+		"DIGEST_BASE_URL=https://digest.example.org",
+		"DIGEST_SECRET=e2e:0123456789abcdef0123456789",
+		"DIGEST_SCHEDULE=@every 2s",
+		"DIGEST_SCHEDULE_DAILY=@every 1h",
+		"DIGEST_FEEDS="+polled.URL+"/feed.rss",
+		"DIGEST_FEED_INTERVAL=1h",
+	)
+	runBinary(t, bin, env, "migrate")
+	runBinary(t, bin, env, "articles", "import", feedFile, "--at", now.Add(-30*time.Minute).Format(time.RFC3339))
+	runBinary(t, bin, env, "subscribers", "add", "anna@example.org", "--name", "Anna Beispiel", "--region", "DE-TH", "--confirmed")
+	runBinary(t, bin, env, "subscribers", "add", "bob@example.org", "--name", "Bob Muster") // pending: gets the confirmation mail
+	confirmMails := smtp.WaitFor(t, 1, 30*time.Second)
+	if len(messagesTo(smtp, "bob@example.org")) != 1 {
+		t.Fatalf("confirmation mail to bob missing: %d messages", len(confirmMails))
+	}
+
+	d := startDaemon(t, bin, env)
+
+	// The weekly edition reaches anna.
+	waitUntil(t, "anna's digest", func() bool { return len(messagesTo(smtp, "anna@example.org")) >= 1 })
+	annaMail := messagesTo(smtp, "anna@example.org")[0]
+	if got := annaMail.Header.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post = %q", got)
+	}
+	unsubLink := regexp.MustCompile(`<(https://digest\.example\.org/unsubscribe\?t=[^>]+)>`).FindStringSubmatch(annaMail.Header.Get("List-Unsubscribe"))
+	if unsubLink == nil {
+		t.Fatalf("List-Unsubscribe = %q: no https link", annaMail.Header.Get("List-Unsubscribe"))
+	}
+	text, html := mailParts(t, annaMail.Data)
+	if !strings.Contains(text, "Thüringen startet Bürgerportal") || !strings.Contains(html, "Thüringen startet Bürgerportal") {
+		t.Errorf("digest lacks the article:\n%s", text)
+	}
+	prefLink := regexp.MustCompile(`https://digest\.example\.org/preferences\?t=[A-Za-z0-9_.-]+`).FindString(html)
+	if prefLink == "" {
+		t.Fatalf("no preferences link in the HTML part:\n%s", html)
+	}
+
+	// More ticks come and go: the edition is never sent twice.
+	runsBefore := strings.Count(d.log.String(), `msg="edition run finished" cadence=weekly`)
+	waitUntil(t, "two more weekly ticks", func() bool {
+		return strings.Count(d.log.String(), `msg="edition run finished" cadence=weekly`) >= runsBefore+2
+	})
+	if n := len(messagesTo(smtp, "anna@example.org")); n != 1 {
+		t.Fatalf("anna received %d digests of one edition, want 1", n)
+	}
+
+	// Bob confirms from his mail; the next tick sends him this week's edition.
+	bobConfirm := messagesTo(smtp, "bob@example.org")[0]
+	_, bobHTML := mailParts(t, bobConfirm.Data)
+	confirmLink := regexp.MustCompile(`https://digest\.example\.org/confirm\?t=[A-Za-z0-9_.-]+`).FindString(bobHTML)
+	if confirmLink == "" {
+		t.Fatalf("no confirm link in bob's mail:\n%s", bobHTML)
+	}
+	if code, body := d.follow(t, "GET", confirmLink, nil); code != 200 || !strings.Contains(body, "Anmeldung bestätigen") {
+		t.Fatalf("GET confirm = %d\n%s", code, body)
+	}
+	if code, body := d.follow(t, "POST", confirmLink, url.Values{}); code != 200 || !strings.Contains(body, "Anmeldung bestätigt") {
+		t.Fatalf("POST confirm = %d\n%s", code, body)
+	}
+	waitUntil(t, "bob's first digest", func() bool { return len(messagesTo(smtp, "bob@example.org")) >= 2 })
+
+	// Anna changes her choices from the link in her mail.
+	if code, body := d.follow(t, "GET", prefLink, nil); code != 200 || !strings.Contains(body, `value="DE-TH" checked`) {
+		t.Fatalf("GET preferences = %d\n%s", code, body)
+	}
+	code, body := d.follow(t, "POST", prefLink, url.Values{"regions": {"DE-BY", "DE-TH"}, "topics": {"open-source"}, "cadence": {"daily"}})
+	if code != 200 || !strings.Contains(body, "Ihre Einstellungen sind gespeichert") {
+		t.Fatalf("POST preferences = %d\n%s", code, body)
+	}
+
+	// And leaves with one click (RFC 8058), twice: 200 both times.
+	for i := range 2 {
+		if code, body := d.follow(t, "POST", unsubLink[1], url.Values{"List-Unsubscribe": {"One-Click"}}); code != 200 {
+			t.Fatalf("one-click POST %d = %d\n%s", i+1, code, body)
+		}
+	}
+
+	// Stop the daemon the way an init system does.
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("daemon exited with %v after SIGTERM, want 0", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("daemon did not exit after SIGTERM")
+	}
+
+	// The database says what the subscriber did, and each edition ran once.
+	db, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	anna, err := subscribers.NewStore(db, nil).GetByEmail(context.Background(), "anna@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anna.Status != subscribers.StatusUnsubscribed || anna.Cadence != subscribers.Daily ||
+		strings.Join(anna.Regions, ",") != "DE-BY,DE-TH" || strings.Join(anna.Topics, ",") != "open-source" {
+		t.Errorf("anna after following her links: %+v", anna)
+	}
+	var dup int
+	if err := db.GetContext(context.Background(), &dup, `SELECT count(*) FROM (SELECT cadence, edition FROM runs GROUP BY cadence, edition HAVING count(*) > 1) x`); err != nil || dup != 0 {
+		t.Errorf("editions with more than one run: %d (%v)", dup, err)
+	}
+	var polledN int
+	if err := db.GetContext(context.Background(), &polledN, `SELECT count(*) FROM articles WHERE key = 'e2e-polled'`); err != nil || polledN != 1 {
+		t.Errorf("the polled feed's article is in the database %d times (%v), want 1", polledN, err)
+	}
+	if n := len(messagesTo(smtp, "anna@example.org")); n != 1 {
+		t.Errorf("anna received %d digests, want 1", n)
+	}
+	if strings.Contains(d.log.String(), "0123456789abcdef0123456789") {
+		t.Error("the secret appears in the daemon's log")
+	}
+	logLines := bufio.NewScanner(strings.NewReader(d.log.String()))
+	for logLines.Scan() {
+		if strings.Contains(logLines.Text(), "level=ERROR") {
+			t.Errorf("error in the daemon log: %s", logLines.Text())
+		}
+	}
+}
