@@ -145,6 +145,12 @@ func (lib *library) loadArticles(ctx context.Context, db *store.DB, q sqlx.Query
 			lib.articles[t.ArticleID] = a
 		}
 	}
+	// Tags in taxonomy order: an article is grouped under its first topic.
+	for id, a := range lib.articles {
+		sortNamed(a.Regions, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
+		sortNamed(a.Topics, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
+		lib.articles[id] = a
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -304,10 +305,17 @@ func (w *sendWork) message(it claimed, html, text *bytes.Buffer) (*mailer.Messag
 	unsub := w.Links.UnsubscribeURL(*it.SubscriberID, it.Email)
 	p.Render(templates.Recipient{Name: it.Name, Email: it.Email, UnsubscribeURL: unsub,
 		PreferencesURL: w.Links.PreferencesURL(*it.SubscriberID, it.Email)}, html, text)
-	return &mailer.Message{
+	m := &mailer.Message{
 		MessageID: w.ob.messageID(it.ID), From: w.Message.From, ReplyTo: w.Message.ReplyTo,
 		To: mail.Address{Name: it.Name, Address: it.Email}, Subject: p.Subject(), Date: w.Now(),
 		Text: text.Bytes(), HTML: html.Bytes(), ListID: w.Message.ListID,
-		UnsubscribeURL: unsub, UnsubscribeMailto: w.Message.UnsubscribeMailto, Bulk: true,
-	}, nil
+		UnsubscribeMailto: w.Message.UnsubscribeMailto, Bulk: true,
+	}
+	// RFC 8058 one-click needs https; a local trial on http://localhost keeps the
+	// link in the body and the mailto in the header (cmd/digest refuses http
+	// links for a real relay).
+	if strings.HasPrefix(unsub, "https://") {
+		m.UnsubscribeURL = unsub
+	}
+	return m, nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/kommune21/digest/digest"
@@ -54,9 +56,6 @@ func (a *app) transport() (mailer.Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("DIGEST_SMTP: %w", err)
 	}
-	if !a.cfg.set["DIGEST_SMTP"] {
-		fmt.Fprintf(a.stderr, "note: DIGEST_SMTP is not set: mail goes to %s as .eml files\n", t)
-	}
 	return t, nil
 }
 
@@ -88,6 +87,9 @@ func (a *app) runner(now func() time.Time) (*digest.Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	if mc, _ := mailer.ParseURL(a.cfg.SMTP); mc.Scheme != "file" && !strings.HasPrefix(a.cfg.BaseURL, "https://") && !isLoopbackHost(mc.Host) {
+		return nil, fmt.Errorf("DIGEST_BASE_URL=%q: links in mail sent through %s must be https (one-click unsubscribe, RFC 8058); set DIGEST_BASE_URL to the public https address of `digest serve`", a.cfg.BaseURL, tr)
+	}
 	signer, err := a.signer()
 	if err != nil {
 		return nil, err
@@ -105,4 +107,13 @@ func (a *app) runner(now func() time.Time) (*digest.Runner, error) {
 		Workers: a.cfg.SendWorkers, Batch: a.cfg.SendBatch, Rate: a.cfg.SendRate, Now: now, Log: a.log,
 	}
 	return &digest.Runner{Planner: &digest.Planner{DB: db, Now: now}, Sender: sender, Log: a.log}, nil
+}
+
+// isLoopbackHost reports whether host is this machine (local trials may use http links).
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
