@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/kommune21/digest/store"
+)
 
 func cmdMigrate(a *app, args []string) error {
 	fs := a.flags("migrate", "[flags]", "Create or update the database schema. Safe to run again: an up-to-date database is left as it is.")
@@ -25,4 +29,14 @@ func cmdMigrate(a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "%s migrated to schema version %d (applied %v)\n", db, current, applied)
 	return nil
+}
+
+// openUnchecked opens the database without checking its schema (for migrate).
+func openUnchecked(a *app) (*store.DB, error) {
+	db, err := store.Open(a.ctx, a.cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a.db = db
+	return db, nil
 }
