@@ -24,6 +24,7 @@ import (
 
 	"github.com/kommune21/digest/internal/smtptest"
 	"github.com/kommune21/digest/store"
+	"github.com/kommune21/digest/store/storetest"
 	"github.com/kommune21/digest/subscribers"
 )
 
@@ -188,14 +189,20 @@ func feedRSS(now time.Time, items ...[3]string) string {
 // loopback SMTP server, and checks what a subscriber sees: the digest arrives
 // once per edition, and the links in the received mails confirm, change the
 // choices and unsubscribe with one click.
+//
+// It runs on SQLite and, when DIGEST_TEST_POSTGRES is set, on PostgreSQL.
 func TestE2E_Serve(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the binary; skipped with -short")
 	}
 	bin := buildBinary(t)
+	t.Run("sqlite", func(t *testing.T) { e2eServe(t, bin, storetest.SQLiteURL(t)) })
+	t.Run("postgres", func(t *testing.T) { e2eServe(t, bin, storetest.PostgresURL(t)) })
+}
+
+func e2eServe(t *testing.T, bin, dbURL string) {
 	smtp := smtptest.Start(t)
 	dir := t.TempDir()
-	dbURL := "sqlite:" + filepath.Join(dir, "digest.db")
 	now := time.Now()
 
 	feedFile := filepath.Join(dir, "feed.rss")
