@@ -28,9 +28,14 @@ demo:
 bench:
 	@echo "bench: not implemented yet (issue 8)"; exit 1
 
-# Run each fuzz target for 30 seconds.
+# Run each fuzz target for 30 seconds (FUZZTIME=2m for longer).
+FUZZTIME ?= 30s
 fuzz:
-	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep ^Fuzz); do echo "$$t"; done
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 # Remove build output and demo files.
 clean:
