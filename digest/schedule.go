@@ -210,6 +210,10 @@ func (s *Scheduler) runEdition(e scheduledEdition) {
 	log.Info("edition run starting")
 	start := time.Now()
 	if err := s.cfg.Run(s.ctx, e.Cadence, at); err != nil {
+		if s.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			log.Info("edition run stopped for shutdown; the next start resumes it", "duration_ms", time.Since(start).Milliseconds())
+			return
+		}
 		log.Error("edition run failed", "err", err, "duration_ms", time.Since(start).Milliseconds())
 		return
 	}

@@ -345,3 +345,64 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 		}
 	}
 }
+
+// TestE2E_ServeShutdownMidSend stops the daemon with SIGTERM while a message
+// is held up by the SMTP server, starts it again, and checks that it exits 0
+// and that every subscriber ends up with exactly one digest of the edition.
+func TestE2E_ServeShutdownMidSend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	smtp := smtptest.Start(t)
+	smtp.FailData("slow@example.org", smtptest.Delay(3*time.Second))
+	dir := t.TempDir()
+	now := time.Now()
+	feedFile := filepath.Join(dir, "feed.rss")
+	os.WriteFile(feedFile, []byte(feedRSS(now,
+		[3]string{"sd-1", "Erfurt: Thüringen startet Bürgerportal", "Ein neues Portal."})), 0o644)
+	env := append(os.Environ(),
+		"DIGEST_DB="+storetest.SQLiteURL(t),
+		"DIGEST_SMTP=smtp://"+smtp.Addr+"?tls=none",
+		"DIGEST_FROM=Kommune21 Digest <digest@example.org>",
+		"DIGEST_BASE_URL=https://digest.example.org",
+		"DIGEST_SECRET=0123456789abcdef0123456789",
+		"DIGEST_SCHEDULE=@every 2s",
+		"DIGEST_SCHEDULE_DAILY=@every 1h",
+	)
+	runBinary(t, bin, env, "migrate")
+	runBinary(t, bin, env, "articles", "import", feedFile, "--at", now.Add(-30*time.Minute).Format(time.RFC3339))
+	rcpts := []string{"a@example.org", "b@example.org", "slow@example.org"}
+	for _, r := range rcpts {
+		runBinary(t, bin, env, "subscribers", "add", r, "--confirmed")
+	}
+
+	d := startDaemon(t, bin, env)
+	waitUntil(t, "the fast recipients' digests", func() bool {
+		return len(messagesTo(smtp, "a@example.org")) == 1 && len(messagesTo(smtp, "b@example.org")) == 1
+	})
+	d.cmd.Process.Signal(syscall.SIGTERM) // most likely while slow@ is held up
+	select {
+	case err := <-d.done:
+		if err != nil {
+			t.Fatalf("daemon exited with %v after SIGTERM, want 0\n%s", err, d.log.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("daemon did not exit after SIGTERM")
+	}
+
+	if strings.Contains(d.log.String(), "level=ERROR") {
+		t.Errorf("errors logged by a graceful shutdown:\n%s", d.log.String())
+	}
+	d2 := startDaemon(t, bin, env)
+	waitUntil(t, "slow@'s digest", func() bool { return len(messagesTo(smtp, "slow@example.org")) >= 1 })
+	ticks := strings.Count(d2.log.String(), `msg="edition run finished" cadence=weekly`)
+	waitUntil(t, "two more weekly ticks", func() bool {
+		return strings.Count(d2.log.String(), `msg="edition run finished" cadence=weekly`) >= ticks+2
+	})
+	for _, r := range rcpts {
+		if n := len(messagesTo(smtp, r)); n != 1 {
+			t.Errorf("%s received %d digests of one edition, want 1", r, n)
+		}
+	}
+}
