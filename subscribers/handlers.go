@@ -164,6 +164,9 @@ func (h *Handler) savePreferences(w http.ResponseWriter, r *http.Request) {
 		problems = append(problems, "Unbekanntes Thema: „"+shorten(fe.Value)+"“")
 	}
 	cad, fe := validateCadence(cadence)
+	if len(form["cadence"]) == 0 {
+		cad, cadence = sub.Cadence, string(sub.Cadence) // not sent: keep it (an empty value would mean weekly)
+	}
 	if fe != nil || len(form["cadence"]) > 1 {
 		problems = append(problems, "Unbekannter Rhythmus: „"+shorten(strings.Join(form["cadence"], ", "))+"“ (möglich sind wöchentlich und täglich)")
 	}

@@ -286,6 +286,14 @@ func TestHandler_Preferences(t *testing.T) {
 				t.Fatalf("saved %+v", got)
 			}
 		})
+		t.Run("POSTWithoutCadenceKeepsIt", func(t *testing.T) {
+			f.do("POST", target, url.Values{"cadence": {"daily"}})
+			r := f.do("POST", target, url.Values{"regions": {"DE-HB"}})
+			wantPage(t, r, 200, "Ihre Einstellungen sind gespeichert", "<dd>täglich</dd>")
+			if got := f.get(sub.ID); got.Cadence != subscribers.Daily || strings.Join(got.Regions, ",") != "DE-HB" {
+				t.Fatalf("saved %+v", got)
+			}
+		})
 		t.Run("POSTUnknownValues", func(t *testing.T) {
 			before := f.get(sub.ID)
 			form := url.Values{"regions": {"DE-XX", "DE-BY"}, "topics": {"<script>alert(1)</script>"}, "cadence": {"hourly"}}
