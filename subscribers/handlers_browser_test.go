@@ -83,4 +83,16 @@ func TestBrowser_PreferencesPage(t *testing.T) {
 	if err != nil || st.Size() < 10_000 {
 		t.Fatalf("screenshot %s missing or nearly empty: %v", shot, err)
 	}
+
+	// The unsubscribe page on a phone-sized window.
+	unsub := srv.URL + f.path(subscribers.PurposeUnsubscribe, sub)
+	dom = chromium(t, "--dump-dom", unsub)
+	if !strings.Contains(dom, `<button type="submit">Jetzt abmelden</button>`) || !strings.Contains(dom, "anna@example.org") {
+		t.Errorf("unsubscribe page DOM lacks the button or the address:\n%s", dom)
+	}
+	shot = filepath.Join(dir, "unsubscribe-mobile.png")
+	chromium(t, "--screenshot="+shot, "--window-size=390,844", "--hide-scrollbars", unsub)
+	if st, err := os.Stat(shot); err != nil || st.Size() < 5_000 {
+		t.Fatalf("screenshot %s missing or nearly empty: %v", shot, err)
+	}
 }
