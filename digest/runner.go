@@ -45,23 +45,16 @@ func (r *Runner) Run(ctx context.Context, cadence Cadence, at time.Time, dryRun 
 	return rep, err
 }
 
-// RunEdition is Run for the scheduler.
-func (r *Runner) RunEdition(ctx context.Context, cadence string, at time.Time) error {
-	c, err := ParseCadence(cadence)
-	if err != nil {
-		return err
-	}
-	_, err = r.Run(ctx, c, at, false)
+// RunEdition is Run for the scheduler (digest.RunEditionFunc).
+func (r *Runner) RunEdition(ctx context.Context, cadence Cadence, at time.Time) error {
+	_, err := r.Run(ctx, cadence, at, false)
 	return err
 }
 
-// HasRun reports whether the edition of cadence at time at has been planned.
-func (r *Runner) HasRun(ctx context.Context, cadence string, at time.Time) (bool, error) {
-	c, err := ParseCadence(cadence)
-	if err != nil {
-		return false, err
-	}
-	_, ok, err := FindRun(ctx, r.Planner.DB, c, Edition(c, at))
+// HasRun reports whether the edition of cadence at time at has been planned
+// (digest.HasRunFunc).
+func (r *Runner) HasRun(ctx context.Context, cadence Cadence, at time.Time) (bool, error) {
+	_, ok, err := FindRun(ctx, r.Planner.DB, cadence, Edition(cadence, at))
 	return ok, err
 }
 

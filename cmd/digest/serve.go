@@ -67,7 +67,11 @@ func cmdServe(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	runEdition, resume, err := a.editionJobs()
+	r, err := a.runner(time.Now)
+	if err != nil {
+		return err
+	}
+	runEdition, resume := editionJobs(r)
 	if err != nil {
 		return err
 	}
@@ -91,12 +95,9 @@ func cmdServe(a *app, args []string) error {
 	sched, err := digest.NewScheduler(digest.SchedulerConfig{
 		Editions: editions,
 		Run:      runEdition,
-		HasRun: func(ctx context.Context, c digest.Cadence, at time.Time) (bool, error) {
-			_, ok, err := digest.FindRun(ctx, db, c, digest.Edition(c, at))
-			return ok, err
-		},
-		Tasks: tasks,
-		Log:   a.log,
+		HasRun:   r.HasRun,
+		Tasks:    tasks,
+		Log:      a.log,
 	})
 	if err != nil {
 		return err
@@ -143,11 +144,12 @@ func (a *app) feedPoller() (func(ctx context.Context) error, error) {
 	if err != nil {
 		return nil, err
 	}
-	im, err := articles.NewDefaultImporter(a.ctx, db)
-	if err != nil {
-		return nil, err
-	}
 	return func(ctx context.Context) error {
+		// A new importer per poll: it loads the taxonomy, so topics staff added since count.
+		im, err := articles.NewDefaultImporter(ctx, db)
+		if err != nil {
+			return err
+		}
 		var errs []error
 		for _, src := range a.cfg.Feeds {
 			res, err := im.Import(ctx, src, time.Now())
@@ -165,11 +167,7 @@ func (a *app) feedPoller() (func(ctx context.Context) error, error) {
 // one edition, and the sending of deliveries whose retry is due. Both take
 // one semaphore, so the daemon never sends from two jobs at once (SQLite
 // allows one sender per database; on PostgreSQL it keeps the load even).
-func (a *app) editionJobs() (digest.RunEditionFunc, func(context.Context) error, error) {
-	r, err := a.runner(time.Now)
-	if err != nil {
-		return nil, nil, err
-	}
+func editionJobs(r *digest.Runner) (digest.RunEditionFunc, func(context.Context) error) {
 	sem := make(chan struct{}, 1)
 	exclusive := func(ctx context.Context, fn func() error) error {
 		select {
@@ -181,10 +179,10 @@ func (a *app) editionJobs() (digest.RunEditionFunc, func(context.Context) error,
 		return fn()
 	}
 	run := func(ctx context.Context, c digest.Cadence, at time.Time) error {
-		return exclusive(ctx, func() error { return r.RunEdition(ctx, string(c), at) })
+		return exclusive(ctx, func() error { return r.RunEdition(ctx, c, at) })
 	}
 	resume := func(ctx context.Context) error {
 		return exclusive(ctx, func() error { return r.Resume(ctx) })
 	}
-	return run, resume, nil
+	return run, resume
 }
