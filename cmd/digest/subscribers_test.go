@@ -397,17 +397,3 @@ func TestSubscribersExportImport(t *testing.T) {
 		}
 	})
 }
-
-func TestProgressBar(t *testing.T) {
-	var buf bytes.Buffer
-	p := &progressBar{w: &buf, label: "importing"}
-	p.update(0, 0) // nothing to do: no bar
-	p.update(50, 100)
-	p.update(100, 100)
-	p.clear()
-	want := "\rimporting [###############...............]  50%" +
-		"\rimporting [##############################] 100%\r\033[K"
-	if buf.String() != want {
-		t.Fatalf("bar %q\nwant %q", buf.String(), want)
-	}
-}
