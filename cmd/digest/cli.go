@@ -27,6 +27,9 @@ type app struct {
 
 	cfg    Config
 	db     *store.DB
+	// noSend marks a command that builds messages but never sends them (preview);
+	// smtpNoted records that the DIGEST_SMTP note was printed.
+	noSend, smtpNoted bool
 	log    *slog.Logger
 	closer []func()
 }

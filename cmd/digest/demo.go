@@ -46,7 +46,7 @@ func cmdDemo(a *app, args []string) error {
 		return err
 	}
 	a.cfg.DB, a.cfg.SMTP = "sqlite:"+dbPath, "file:"+outbox
-	a.cfg.set["DIGEST_SMTP"] = true // the demo says where mail goes itself
+	a.smtpNoted = true // the demo says where mail goes itself
 	if !a.cfg.set["DIGEST_FROM"] {
 		a.cfg.From = "Kommune21 Digest <digest@kommune21.example>"
 	}

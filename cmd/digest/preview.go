@@ -25,6 +25,7 @@ func cmdPreview(a *app, args []string) error {
 	if *format != "html" && *format != "text" && *format != "eml" {
 		return usagef("--format %q: use html, text or eml", *format)
 	}
+	a.noSend = true
 	now := a.now(at)
 	r, err := a.runner(now)
 	if err != nil {

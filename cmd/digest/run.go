@@ -25,13 +25,11 @@ func cmdRun(a *app, args []string) error {
 	if err != nil {
 		return &usageError{msg: "--cadence: " + err.Error()}
 	}
+	a.noSend = *dry
 	now := a.now(at)
 	r, err := a.runner(now)
 	if err != nil {
 		return err
-	}
-	if !a.cfg.set["DIGEST_SMTP"] && !*dry {
-		fmt.Fprintf(a.stderr, "note: DIGEST_SMTP is not set: mail goes to %s as .eml files\n", r.Sender.Transport)
 	}
 	if isTerminal(a.stdout) {
 		bar := &progressBar{w: a.stdout, label: "sending", counts: true}

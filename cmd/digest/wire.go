@@ -42,7 +42,8 @@ func (a *app) templateSet() (*templates.Set, error) {
 }
 
 // transport opens the configured mail transport. The returned description is
-// safe to print (no password).
+// safe to print (no password). Unless the command never sends (a.noSend), it
+// says once where mail goes when DIGEST_SMTP is unset.
 func (a *app) transport() (mailer.Transport, error) {
 	mc, err := mailer.ParseURL(a.cfg.SMTP)
 	if err != nil {
@@ -55,6 +56,10 @@ func (a *app) transport() (mailer.Transport, error) {
 	t, err := mailer.New(mc)
 	if err != nil {
 		return nil, fmt.Errorf("DIGEST_SMTP: %w", err)
+	}
+	if !a.cfg.set["DIGEST_SMTP"] && !a.noSend && !a.smtpNoted {
+		a.smtpNoted = true
+		fmt.Fprintf(a.stderr, "note: DIGEST_SMTP is not set: mail goes to %s as .eml files\n", t)
 	}
 	return t, nil
 }
