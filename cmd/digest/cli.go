@@ -25,13 +25,13 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	cfg    Config
-	db     *store.DB
+	cfg Config
+	db  *store.DB
 	// noSend marks a command that builds messages but never sends them (preview);
 	// smtpNoted records that the DIGEST_SMTP note was printed.
 	noSend, smtpNoted bool
-	log    *slog.Logger
-	closer []func()
+	log               *slog.Logger
+	closer            []func()
 }
 
 // usageError is bad usage: exit code 2.
