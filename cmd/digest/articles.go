@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kommune21/digest/articles"
+	"github.com/kommune21/digest/digest"
 	"github.com/kommune21/digest/taxonomy"
 )
 
@@ -108,21 +109,7 @@ func cmdArticlesList(a *app, args []string) error {
 	if *asJSON {
 		return a.printJSON(list)
 	}
-	tw := a.table()
-	fmt.Fprintln(tw, "ID\tPUBLISHED\tREGIONS\tTOPICS\tTITLE")
-	for _, ar := range list {
-		title := ar.Title
-		if ar.Kicker != "" {
-			title = ar.Kicker + ": " + ar.Title
-		}
-		manual := ""
-		if ar.TagsManual {
-			manual = " (manual)"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s%s\t%s\t%s\n", ar.ID, ar.PublishedAt.Format("2006-01-02"),
-			strings.Join(ar.Regions, ","), manual, strings.Join(ar.Topics, ","), title)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := a.printArticles(list, ""); err != nil {
 		return err
 	}
 	if len(list) == 0 {
@@ -186,4 +173,23 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ",")
+}
+
+// printArticles writes an aligned table of articles, each line after indent.
+func (a *app) printArticles(list []articles.Article, indent string) error {
+	tw := a.table()
+	fmt.Fprintln(tw, indent+"ID\tPUBLISHED\tREGIONS\tTOPICS\tTITLE")
+	for _, ar := range list {
+		title := ar.Title
+		if ar.Kicker != "" {
+			title = ar.Kicker + ": " + ar.Title
+		}
+		manual := ""
+		if ar.TagsManual {
+			manual = " (manual)"
+		}
+		fmt.Fprintf(tw, "%s%d\t%s\t%s%s\t%s\t%s\n", indent, ar.ID, ar.PublishedAt.In(digest.Berlin).Format("2006-01-02"),
+			strings.Join(ar.Regions, ","), manual, strings.Join(ar.Topics, ","), title)
+	}
+	return tw.Flush()
 }

@@ -85,7 +85,11 @@ func cmdDemo(a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(w, "imported %d articles from the sample feed (a real Kommune21 news page)\n", res.New)
-	if err := a.demoTags(w); err != nil {
+	list, err := articles.NewStore(db).List(a.ctx, articles.Filter{})
+	if err != nil {
+		return err
+	}
+	if err := a.printArticles(list, "  "); err != nil {
 		return err
 	}
 
@@ -153,28 +157,6 @@ func cmdDemo(a *app, args []string) error {
 		return fmt.Errorf("demo: %d messages sent but %d files found", sent, files)
 	}
 	return nil
-}
-
-// demoTags prints how the sample articles were tagged.
-func (a *app) demoTags(w interface{ Write([]byte) (int, error) }) error {
-	list, err := articles.NewStore(a.db).List(a.ctx, articles.Filter{})
-	if err != nil {
-		return err
-	}
-	tw := a.table()
-	fmt.Fprintln(tw, "  PUBLISHED\tREGIONS\tTOPICS\tTITLE")
-	for _, ar := range list {
-		title := ar.Title
-		if ar.Kicker != "" {
-			title = ar.Kicker + ": " + ar.Title
-		}
-		if len([]rune(title)) > 60 {
-			title = string([]rune(title)[:59]) + "…"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", ar.PublishedAt.In(digest.Berlin).Format("2006-01-02"),
-			strings.Join(ar.Regions, ","), strings.Join(ar.Topics, ","), title)
-	}
-	return tw.Flush()
 }
 
 type demoDelivery struct {
