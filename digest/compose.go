@@ -8,6 +8,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kommune21/digest/store"
@@ -39,6 +40,8 @@ type library struct {
 	tax        *taxonomy.Set
 	selections map[int64]*selection
 	articles   map[int64]templates.Article
+
+	prepares atomic.Int64 // Prepare calls, for measuring
 
 	mu    sync.Mutex
 	cache map[int64]*list.Element
@@ -229,6 +232,7 @@ func (lib *library) prepared(selectionID int64) (*templates.Prepared, error) {
 			p.err = fmt.Errorf("selection %d is not part of run %d", selectionID, lib.run.ID)
 			return
 		}
+		lib.prepares.Add(1)
 		p.p, p.err = lib.tmpl.Prepare(lib.digestOf(s))
 	})
 	return p.p, p.err

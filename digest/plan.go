@@ -242,7 +242,8 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 	}
 
 	// 4. The new articles of every selection, ranked newest first, with the count before the cap.
-	if err := temp("plan_fresh", "selection_id BIGINT NOT NULL, article_id BIGINT NOT NULL, rn INTEGER NOT NULL, total INTEGER NOT NULL"); err != nil {
+	// Keyed by (selection, rank): the cap and the totals read it by that key.
+	if err := temp("plan_fresh", "selection_id BIGINT NOT NULL, article_id BIGINT NOT NULL, rn INTEGER NOT NULL, total INTEGER NOT NULL, PRIMARY KEY (selection_id, rn)"); err != nil {
 		return err
 	}
 	if _, err := exec("select articles", `
@@ -296,7 +297,7 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 		return err
 	}
 	if _, err := exec("selection totals", `
-		UPDATE selections SET total = COALESCE((SELECT MAX(f.total) FROM plan_fresh f WHERE f.selection_id = selections.id), 0)
+		UPDATE selections SET total = COALESCE((SELECT f.total FROM plan_fresh f WHERE f.selection_id = selections.id AND f.rn = 1), 0)
 		WHERE run_id = ? AND total < 0`, run.ID); err != nil {
 		return err
 	}

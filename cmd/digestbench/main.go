@@ -1,0 +1,423 @@
+// Command digestbench measures one weekly edition of digest end to end: it
+// creates a fresh database, loads generated subscribers and articles (and,
+// by default, a previous edition already sent, so that history matters), then
+// runs the edition through digest.Runner with the real templates, signed links
+// and SMTP transport against a discarding loopback SMTP server in a child
+// process, and prints planning time, rendering and sending rates, whole-run
+// time, peak memory and the number of SQL statements. `make bench` runs it;
+// BENCHMARKS.md explains the method and records the results.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/kommune21/digest/digest"
+	"github.com/kommune21/digest/mailer"
+	"github.com/kommune21/digest/store"
+	"github.com/kommune21/digest/subscribers"
+	"github.com/kommune21/digest/templates"
+)
+
+// defaultPostgres is a local server with trust authentication.
+const defaultPostgres = "postgres://postgres@127.0.0.1:5432/?sslmode=disable"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "digestbench:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	db          string
+	sqlite      bool
+	subscribers int
+	articles    int
+	history     bool
+	workers     int
+	batch       int
+	sendFor     time.Duration
+	render      bool
+	reuse       string
+	slowest     int
+	keep        bool
+	seed        uint64
+	cpuProfile  string
+	memProfile  string
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("digestbench", flag.ContinueOnError)
+	var o options
+	def := getenv("DIGEST_BENCH_POSTGRES")
+	if def == "" {
+		def = defaultPostgres
+	}
+	sink := fs.Bool("sink", false, "run only the SMTP sink (used internally: the sink runs in a child process)")
+	fs.StringVar(&o.db, "db", def, "PostgreSQL server URL to create the benchmark database on (env DIGEST_BENCH_POSTGRES)")
+	fs.BoolVar(&o.sqlite, "sqlite", false, "use a fresh SQLite file in a temporary directory instead of PostgreSQL")
+	fs.IntVar(&o.subscribers, "subscribers", 100000, "number of subscribers")
+	fs.IntVar(&o.articles, "articles", 2000, "number of articles in the 14-day window")
+	fs.BoolVar(&o.history, "history", true, "load a previous edition, already sent, so that history matters")
+	fs.IntVar(&o.workers, "workers", 0, "SMTP connections (0: the product default)")
+	fs.IntVar(&o.batch, "batch", 0, "deliveries claimed at once (0: the product default)")
+	fs.DurationVar(&o.sendFor, "send-for", 0, "stop sending after this long (0: send the whole edition)")
+	fs.BoolVar(&o.render, "render", true, "after the run, measure rendering alone (prepare + render + message, no SMTP)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database (default: drop it)")
+	fs.StringVar(&o.reuse, "reuse", "", "measure again on a database kept by -keep (URL): the measured edition is deleted first, nothing is loaded")
+	fs.IntVar(&o.slowest, "slowest", 0, "print the N statements that took longest in all (PostgreSQL)")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the generated data")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *sink {
+		return serveSink(stdin, stdout)
+	}
+	b := &bench{o: o, out: stdout}
+	return b.run(ctx)
+}
+
+type bench struct {
+	o   options
+	out io.Writer
+	n   statements
+}
+
+func (b *bench) printf(format string, args ...any) { fmt.Fprintf(b.out, format, args...) }
+
+// at is the run time of the measured edition: Monday 23 February 2026, 07:00 in Berlin.
+var at = time.Date(2026, 2, 23, 6, 0, 0, 0, time.UTC)
+
+func (b *bench) run(ctx context.Context) error {
+	o := b.o
+	dbName := fmt.Sprintf("digest_bench_%d_%d", time.Now().Unix(), os.Getpid())
+	var loadDB, runDB *store.DB
+	var err error
+	if o.sqlite {
+		dir, err := os.MkdirTemp("", "digestbench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		u := "sqlite:" + filepath.Join(dir, "bench.db")
+		if loadDB, err = store.Open(ctx, u); err != nil {
+			return err
+		}
+		runDB = loadDB
+		b.printf("database    SQLite %s (statements are not counted on SQLite)\n", u)
+	} else if o.reuse != "" {
+		if loadDB, err = store.Open(ctx, o.reuse); err != nil {
+			return err
+		}
+		defer loadDB.Close()
+		if runDB, err = b.countingDB(o.reuse); err != nil {
+			return err
+		}
+		defer runDB.Close()
+		if _, err := loadDB.ExecContext(ctx, loadDB.Rebind(`DELETE FROM runs WHERE cadence = 'weekly' AND edition = ?`), digest.Edition(digest.Weekly, at)); err != nil {
+			return err
+		}
+		if err := analyze(ctx, loadDB); err != nil {
+			return err
+		}
+		b.printf("database    %s (reused; edition %s deleted)\n", store.Redact(o.reuse), digest.Edition(digest.Weekly, at))
+		return b.measure(ctx, runDB)
+	} else {
+		u, drop, err := createPostgres(ctx, o.db, dbName)
+		if err != nil {
+			return err
+		}
+		if o.keep {
+			b.printf("database    %s (kept)\n", store.Redact(u))
+		} else {
+			defer drop()
+			b.printf("database    %s (dropped at the end)\n", store.Redact(u))
+		}
+		if loadDB, err = store.Open(ctx, u); err != nil {
+			return err
+		}
+		if runDB, err = b.countingDB(u); err != nil {
+			return err
+		}
+		defer runDB.Close()
+	}
+	defer loadDB.Close()
+	if _, err := loadDB.Migrate(ctx); err != nil {
+		return err
+	}
+	b.printf("machine     %d CPUs (GOMAXPROCS %d), %s, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), memTotal(), loadAvg())
+
+	// Load.
+	start := time.Now()
+	late := 0.0
+	if o.history {
+		late = 0.05
+	}
+	ls, err := load(ctx, loadDB, newGen(o.seed), o.subscribers, o.articles, at, digest.DefaultWindow, late)
+	if err != nil {
+		return err
+	}
+	b.printf("load        %6.1f s  %d subscribers (%d choices), %d articles (%d tags); not part of the run\n",
+		time.Since(start).Seconds(), ls.Subscribers, ls.SubscriberTags, ls.Articles, ls.ArticleTags)
+	if o.history {
+		start = time.Now()
+		prev, err := previousEdition(ctx, loadDB, at)
+		if err != nil {
+			return err
+		}
+		b.printf("history     %6.1f s  edition %s planned (%d deliveries, %d selections) and marked sent; %d subscribers joined since\n",
+			time.Since(start).Seconds(), prev.Run.Edition, prev.Planned, prev.Selections, ls.Late)
+	}
+	return b.measure(ctx, runDB)
+}
+
+// countingDB opens the database for the run through a driver that counts statements.
+func (b *bench) countingDB(u string) (*store.DB, error) {
+	c, err := newCountingConnector(u, &b.n)
+	if err != nil {
+		return nil, err
+	}
+	db := sqlx.NewDb(sql.OpenDB(c), "postgres")
+	// The same pool settings as store.Open.
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return &store.DB{DB: db, Dialect: store.Postgres}, nil
+}
+
+// planClock notes when the runner logs "planned", to split planning from sending.
+type planClock struct {
+	slog.Handler
+	planned  atomic.Int64 // unix nanoseconds
+	onPlaned func()
+}
+
+func (h *planClock) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "planned" && h.planned.CompareAndSwap(0, time.Now().UnixNano()) && h.onPlaned != nil {
+		h.onPlaned()
+	}
+	return nil
+}
+
+func (h *planClock) Enabled(context.Context, slog.Level) bool { return true }
+func (h *planClock) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *planClock) WithGroup(string) slog.Handler            { return h }
+
+func (b *bench) measure(ctx context.Context, db *store.DB) error {
+	o := b.o
+	tmpl, err := templates.New(templates.Site{Name: "Kommune21 Digest", PortalURL: "https://www.kommune21.de",
+		Imprint: "Kommune21 Digest\nBeispielstraße 1, 12345 Beispielstadt", ReplyTo: "redaktion@kommune21.example"})
+	if err != nil {
+		return err
+	}
+	signer, err := subscribers.NewSigner("bench-link-signing-key-0123456789")
+	if err != nil {
+		return err
+	}
+	sink, err := startSink()
+	if err != nil {
+		return err
+	}
+	sinkStopped := false
+	defer func() {
+		if !sinkStopped {
+			_, _ = sink.stop()
+		}
+	}()
+	mc, err := mailer.ParseURL("smtp://" + sink.Addr + "?tls=none")
+	if err != nil {
+		return err
+	}
+	tr, err := mailer.New(mc)
+	if err != nil {
+		return err
+	}
+	now := func() time.Time { return at }
+	sender := &digest.Sender{DB: db, Templates: tmpl, Transport: tr, Links: links{signer, "https://digest.kommune21.example"},
+		Message: digest.MessageOptions{From: mail.Address{Name: "Kommune21 Digest", Address: "digest@kommune21.example"},
+			ListID: "Kommune21 Digest <digest.kommune21.example>", Domain: "kommune21.example",
+			UnsubscribeMailto: "mailto:redaktion@kommune21.example?subject=Abmelden"},
+		Workers: o.workers, Batch: o.batch, Now: now}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	clk := &planClock{}
+	if o.sendFor > 0 {
+		clk.onPlaned = func() { time.AfterFunc(o.sendFor, cancel) }
+	}
+	runner := &digest.Runner{Planner: &digest.Planner{DB: db, Now: now}, Sender: sender, Log: slog.New(clk)}
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
+	runtime.GC()
+	hwmReset := resetPeakRSS()
+	heap := sampleHeap(50 * time.Millisecond)
+	cpu0, stat0, stmts0 := cpuTime(), readCPUStat(), b.n.total()
+	start := time.Now()
+	rep, err := runner.Run(runCtx, digest.Weekly, at, false)
+	elapsed := time.Since(start)
+	if err != nil && !(o.sendFor > 0 && errors.Is(err, context.Canceled) && ctx.Err() == nil) {
+		return fmt.Errorf("run: %w", err)
+	}
+	cpu, busy, stmts := cpuTime()-cpu0, busyShare(stat0, readCPUStat()), b.n.total()-stmts0
+	maxHeap, maxGo := heap.end()
+	peak := peakRSS()
+	if o.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			return err
+		}
+	}
+	sr, err := sink.stop()
+	sinkStopped = true
+	if err != nil {
+		return err
+	}
+
+	planned := time.Unix(0, clk.planned.Load())
+	planTime := planned.Sub(start)
+	sendTime := elapsed - planTime
+	p, s := rep.Plan, rep.Send
+	b.printf("planning    %6.1f s  %d deliveries, %d selections (%.1f subscribers each), %d skipped (nothing new)\n",
+		planTime.Seconds(), p.Planned, p.Selections, float64(p.Planned)/float64(max(1, p.Selections)), p.Skipped)
+	bounded := ""
+	if o.sendFor > 0 {
+		bounded = fmt.Sprintf(" (bounded: stopped after %s, %d of %d due)", o.sendFor, s.Done(), s.Due)
+	}
+	b.printf("sending     %6.1f s  %d sent, %d retry, %d failed: %.0f messages/s; the sink accepted %d%s\n",
+		sendTime.Seconds(), s.Sent, s.Retry, s.Failed, float64(s.Sent)/sendTime.Seconds(), sr.Accepted, bounded)
+	b.printf("whole run   %6.1f s  (digest.Runner.Run: plan + send)\n", elapsed.Seconds())
+	hwm := "VmHWM since the run started"
+	if !hwmReset {
+		hwm = "VmHWM since the process started (could not reset it)"
+	}
+	b.printf("memory      peak RSS %s (%s); Go heap objects peak %s, Go total peak %s; sink process peak RSS %s (separate, not counted)\n",
+		mb(peak), hwm, mb(int64(maxHeap)), mb(int64(maxGo)), mb(sr.PeakRSS))
+	b.printf("cpu         run %.1f s (%.2f cores), sink %.1f s; all CPUs %.0f%% busy during the run (PostgreSQL and other users included)\n",
+		cpu.Seconds(), cpu.Seconds()/elapsed.Seconds(), sr.CPU.Seconds(), busy*100)
+	if db.Dialect == store.Postgres {
+		b.printf("sql         %d statements (%d queries, %d execs, %d transactions): %.3f per delivery\n",
+			stmts, b.n.queries.Load(), b.n.execs.Load(), b.n.begins.Load(), float64(stmts)/float64(max(1, p.Planned)))
+	}
+	for _, st := range b.n.slowest(o.slowest) {
+		b.printf("  %7.2f s %6dx  %s\n", st.Time.Seconds(), st.Count, oneLine(st.Text, 110))
+	}
+	if o.render {
+		if err := b.renderOnly(ctx, sender, rep.Plan.Run); err != nil {
+			return err
+		}
+	}
+	b.printf("summary     subscribers=%d planned=%d selections=%d plan_s=%.2f sent=%d send_s=%.2f msgs_per_s=%.0f run_s=%.2f peak_rss_mb=%.1f heap_peak_mb=%.1f statements=%d\n",
+		o.subscribers, p.Planned, p.Selections, planTime.Seconds(), s.Sent, sendTime.Seconds(), float64(s.Sent)/sendTime.Seconds(),
+		elapsed.Seconds(), float64(peak)/(1<<20), float64(maxHeap)/(1<<20), stmts)
+	return nil
+}
+
+// renderOnly measures rendering without SMTP: every message of the edition
+// prepared, rendered and built again from a cold cache.
+func (b *bench) renderOnly(ctx context.Context, sender *digest.Sender, run digest.Run) error {
+	start := time.Now()
+	st, err := sender.Render(ctx, run, func(*mailer.Message) error { return nil })
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	d := time.Since(start)
+	b.printf("rendering   %6.1f s  %d messages from %d prepared digests: %.0f digests/s (prepare + render + message, %d goroutines, no SMTP); average %.1f KB HTML+text\n",
+		d.Seconds(), st.Messages, st.Prepared, float64(st.Messages)/d.Seconds(), runtime.GOMAXPROCS(0), float64(st.Bytes)/float64(max(1, st.Messages))/1024)
+	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
+
+// links signs personal links like cmd/digest does.
+type links struct {
+	s    *subscribers.Signer
+	base string
+}
+
+func (l links) UnsubscribeURL(id int64, email string) string {
+	return l.s.URL(l.base, subscribers.PurposeUnsubscribe, id, email)
+}
+
+func (l links) PreferencesURL(id int64, email string) string {
+	return l.s.URL(l.base, subscribers.PurposePreferences, id, email)
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
+
+func memTotal() string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "memory unknown"
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	var kb int64
+	fmt.Sscanf(strings.TrimPrefix(line, "MemTotal:"), "%d", &kb)
+	return fmt.Sprintf("%.1f GB RAM", float64(kb)/(1<<20))
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
