@@ -84,7 +84,10 @@ func (o *outbox) claim(ctx context.Context, n int, now time.Time, exclude []int6
 	}
 	b := &batch{}
 	if db.Dialect == store.Postgres {
-		if b.tx, err = db.BeginTxx(ctx, nil); err != nil {
+		// The transaction outlives ctx: database/sql rolls back a transaction
+		// whose context ends, and the outcomes of messages already sent must
+		// still be recorded in it after an interrupt (see worker).
+		if b.tx, err = db.BeginTxx(context.WithoutCancel(ctx), nil); err != nil {
 			return nil, err
 		}
 		err = b.tx.SelectContext(ctx, &b.items, q, args...)

@@ -241,63 +241,16 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 		return err
 	}
 
-	// 4. The new articles of every selection, ranked newest first, with the count before the cap.
-	// Keyed by (selection, rank): the cap and the totals read it by that key.
-	if err := temp("plan_fresh", "selection_id BIGINT NOT NULL, article_id BIGINT NOT NULL, rn INTEGER NOT NULL, total INTEGER NOT NULL, PRIMARY KEY (selection_id, rn)"); err != nil {
+	// 4. The new articles of every selection, newest first, capped, with the
+	//    count before the cap (select.go).
+	if err := temp("plan_totals", "selection_id BIGINT PRIMARY KEY, total INTEGER NOT NULL"); err != nil {
 		return err
 	}
-	if _, err := exec("select articles", `
-		WITH cand AS (
-			SELECT id, published_at FROM articles
-			WHERE ingested_at <= ? AND published_at > ? AND published_at <= ?
-		),
-		region_ok AS (
-			SELECT r.selection_id, c.id AS article_id FROM plan_reps r CROSS JOIN cand c
-			WHERE NOT EXISTS (SELECT 1 FROM subscriber_regions sr WHERE sr.subscriber_id = r.rep)
-			UNION
-			SELECT r.selection_id, ar.article_id FROM plan_reps r
-			JOIN subscriber_regions sr ON sr.subscriber_id = r.rep
-			JOIN article_regions ar ON ar.region_code = sr.region_code
-			JOIN cand c ON c.id = ar.article_id
-		),
-		topic_ok AS (
-			SELECT r.selection_id, c.id AS article_id FROM plan_reps r CROSS JOIN cand c
-			WHERE NOT EXISTS (SELECT 1 FROM subscriber_topics st WHERE st.subscriber_id = r.rep)
-			UNION
-			SELECT r.selection_id, at.article_id FROM plan_reps r
-			JOIN subscriber_topics st ON st.subscriber_id = r.rep
-			JOIN article_topics at ON at.topic_slug = st.topic_slug
-			JOIN cand c ON c.id = at.article_id
-		),
-		seen AS (
-			SELECT DISTINCT r.selection_id, sa.article_id FROM plan_reps r
-			JOIN deliveries d ON d.subscriber_id = r.rep
-			JOIN runs ru ON ru.id = d.run_id
-			JOIN selection_articles sa ON sa.selection_id = d.selection_id
-			WHERE `+historyFilter+`
-		),
-		fresh AS (
-			SELECT ro.selection_id, ro.article_id, c.published_at
-			FROM region_ok ro
-			JOIN topic_ok tk ON tk.selection_id = ro.selection_id AND tk.article_id = ro.article_id
-			JOIN cand c ON c.id = ro.article_id
-			WHERE NOT EXISTS (SELECT 1 FROM seen WHERE seen.selection_id = ro.selection_id AND seen.article_id = ro.article_id)
-		)
-		INSERT INTO plan_fresh (selection_id, article_id, rn, total)
-		SELECT selection_id, article_id,
-			row_number() OVER (PARTITION BY selection_id ORDER BY published_at DESC, article_id DESC),
-			count(*) OVER (PARTITION BY selection_id)
-		FROM fresh`,
-		T, since, T, run.ID, since); err != nil {
-		return err
-	}
-	if _, err := exec("selection articles", `
-		INSERT INTO selection_articles (selection_id, article_id, position)
-		SELECT selection_id, article_id, rn FROM plan_fresh WHERE rn <= ?`, p.cap()); err != nil {
-		return err
+	if err := p.selectArticles(ctx, tx, run, T, since); err != nil {
+		return fmt.Errorf("plan %s %s: select articles: %w", run.Cadence, run.Edition, err)
 	}
 	if _, err := exec("selection totals", `
-		UPDATE selections SET total = COALESCE((SELECT f.total FROM plan_fresh f WHERE f.selection_id = selections.id AND f.rn = 1), 0)
+		UPDATE selections SET total = COALESCE((SELECT t.total FROM plan_totals t WHERE t.selection_id = selections.id), 0)
 		WHERE run_id = ? AND total < 0`, run.ID); err != nil {
 		return err
 	}
@@ -325,7 +278,7 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 		return err
 	}
 	if db.Dialect == store.SQLite {
-		for _, t := range []string{"plan_members", "plan_reps", "plan_fresh"} {
+		for _, t := range []string{"plan_members", "plan_reps", "plan_totals"} {
 			if _, err := exec("drop "+t, "DROP TABLE temp."+t); err != nil {
 				return err
 			}

@@ -1,0 +1,235 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/kommune21/digest/store"
+)
+
+// Selecting the articles of the new selections of a run is set-based but
+// done in Go: the candidate articles (ingested by T, published in the window)
+// and their tags are read once into bitsets, one per region and per topic,
+// with the articles numbered newest first. A selection's articles are then
+// (OR of its regions' bitsets) AND (OR of its topics' bitsets) AND NOT (what
+// its group has seen), a few hundred word operations instead of a join of
+// every selection with every article (which took PostgreSQL 23 s for 7,000
+// selections × 2,000 articles). The selections are read in pages in id order
+// and their articles written with multi-row INSERTs, so memory stays flat.
+
+// selectPage is how many selections are read at once.
+const selectPage = 2000
+
+// insertRows is how many rows one multi-row INSERT writes.
+const insertRows = 500
+
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) set(i int)   { b[i/64] |= 1 << (i % 64) }
+func (b bitset) clear(i int) { b[i/64] &^= 1 << (i % 64) }
+
+// fill sets b to the first n bits, or to the union of the sets of codes
+// (nothing for codes no candidate has) when codes is not empty.
+func (b bitset) fill(n int, codes []string, sets map[string]bitset) {
+	if len(codes) == 0 {
+		for i := range b {
+			b[i] = ^uint64(0)
+		}
+		if r := n % 64; r != 0 {
+			b[len(b)-1] = 1<<r - 1
+		}
+		return
+	}
+	clear(b)
+	for _, c := range codes {
+		for i, w := range sets[c] {
+			b[i] |= w
+		}
+	}
+}
+
+// candidates are the articles a run may select, newest first.
+type candidates struct {
+	ids     []int64
+	pos     map[int64]int // article id → index in ids
+	regions map[string]bitset
+	topics  map[string]bitset
+}
+
+func loadCandidates(ctx context.Context, db *store.DB, tx *sqlx.Tx, T, since time.Time) (*candidates, error) {
+	const where = `a.ingested_at <= ? AND a.published_at > ? AND a.published_at <= ?`
+	c := &candidates{pos: map[int64]int{}, regions: map[string]bitset{}, topics: map[string]bitset{}}
+	if err := tx.SelectContext(ctx, &c.ids, db.Rebind(`SELECT a.id FROM articles a WHERE `+where+
+		` ORDER BY a.published_at DESC, a.id DESC`), T, since, T); err != nil {
+		return nil, fmt.Errorf("candidate articles: %w", err)
+	}
+	for i, id := range c.ids {
+		c.pos[id] = i
+	}
+	for _, k := range []struct {
+		q    string
+		sets map[string]bitset
+	}{
+		{`SELECT t.article_id, t.region_code FROM article_regions t JOIN articles a ON a.id = t.article_id WHERE ` + where, c.regions},
+		{`SELECT t.article_id, t.topic_slug FROM article_topics t JOIN articles a ON a.id = t.article_id WHERE ` + where, c.topics},
+	} {
+		rows, err := tx.QueryContext(ctx, db.Rebind(k.q), T, since, T)
+		if err != nil {
+			return nil, fmt.Errorf("candidate tags: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var code string
+			if err := rows.Scan(&id, &code); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("candidate tags: %w", err)
+			}
+			i, ok := c.pos[id]
+			if !ok {
+				continue
+			}
+			s := k.sets[code]
+			if s == nil {
+				s = newBitset(len(c.ids))
+				k.sets[code] = s
+			}
+			s.set(i)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("candidate tags: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// repRow is a new selection with its group's choices and what its
+// representative member has seen in the window.
+type repRow struct {
+	SelectionID int64  `db:"selection_id"`
+	ChoiceKey   string `db:"choice_key"`
+	Seen        string `db:"seen"`
+}
+
+// selectArticles writes selection_articles (newest first, capped) and
+// plan_totals (the count before the cap, when not zero) for every selection
+// in plan_reps.
+func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, run Run, T, since time.Time) error {
+	db := p.DB
+	c, err := loadCandidates(ctx, db, tx, T, since)
+	if err != nil {
+		return err
+	}
+	n, limit := len(c.ids), p.cap()
+	regions, topics, fresh := newBitset(n), newBitset(n), newBitset(n)
+	arts := newRowWriter(db, tx, "selection_articles", "selection_id, article_id, position")
+	totals := newRowWriter(db, tx, "plan_totals", "selection_id, total")
+	q := db.Rebind(`SELECT r.selection_id, sel.choice_key,
+		COALESCE((SELECT ` + db.Agg("sa.article_id", ",", "sa.article_id") + `
+			FROM deliveries d JOIN runs ru ON ru.id = d.run_id
+			JOIN selection_articles sa ON sa.selection_id = d.selection_id
+			WHERE d.subscriber_id = r.rep AND ` + historyFilter + `), '') AS seen
+		FROM plan_reps r JOIN selections sel ON sel.id = r.selection_id
+		WHERE r.selection_id > ? ORDER BY r.selection_id LIMIT ?`)
+	var after int64
+	var page []repRow
+	for {
+		page = page[:0]
+		if err := tx.SelectContext(ctx, &page, q, run.ID, since, after, selectPage); err != nil {
+			return fmt.Errorf("selections to fill: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, r := range page {
+			rk, tk, _ := strings.Cut(r.ChoiceKey, "|")
+			regions.fill(n, splitKey(rk), c.regions)
+			topics.fill(n, splitKey(tk), c.topics)
+			for i := range fresh {
+				fresh[i] = regions[i] & topics[i]
+			}
+			for _, s := range splitKey(r.Seen) {
+				id, err := strconv.ParseInt(s, 10, 64)
+				if err != nil {
+					return fmt.Errorf("seen article %q of selection %d: %w", s, r.SelectionID, err)
+				}
+				if i, ok := c.pos[id]; ok {
+					fresh.clear(i)
+				}
+			}
+			total, position := 0, 0
+			for wi, w := range fresh {
+				total += bits.OnesCount64(w)
+				for ; w != 0 && position < limit; w &= w - 1 {
+					position++
+					if err := arts.add(ctx, r.SelectionID, c.ids[wi*64+bits.TrailingZeros64(w)], position); err != nil {
+						return err
+					}
+				}
+			}
+			if total > 0 {
+				if err := totals.add(ctx, r.SelectionID, total); err != nil {
+					return err
+				}
+			}
+		}
+		after = page[len(page)-1].SelectionID
+	}
+	if err := arts.flush(ctx); err != nil {
+		return err
+	}
+	return totals.flush(ctx)
+}
+
+// rowWriter inserts rows with multi-row INSERT statements.
+type rowWriter struct {
+	db     *store.DB
+	tx     *sqlx.Tx
+	prefix string // "INSERT INTO t (cols) VALUES "
+	tuple  string // "(?, ?, ?)"
+	width  int
+	args   []any
+}
+
+func newRowWriter(db *store.DB, tx *sqlx.Tx, table, cols string) *rowWriter {
+	width := strings.Count(cols, ",") + 1
+	return &rowWriter{db: db, tx: tx, prefix: "INSERT INTO " + table + " (" + cols + ") VALUES ",
+		tuple: "(?" + strings.Repeat(", ?", width-1) + ")", width: width, args: make([]any, 0, insertRows*width)}
+}
+
+func (w *rowWriter) add(ctx context.Context, vals ...any) error {
+	w.args = append(w.args, vals...)
+	if len(w.args) >= insertRows*w.width {
+		return w.flush(ctx)
+	}
+	return nil
+}
+
+func (w *rowWriter) flush(ctx context.Context) error {
+	rows := len(w.args) / w.width
+	if rows == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.Grow(len(w.prefix) + rows*(len(w.tuple)+2))
+	b.WriteString(w.prefix)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(w.tuple)
+	}
+	if _, err := w.tx.ExecContext(ctx, w.db.Rebind(b.String()), w.args...); err != nil {
+		return fmt.Errorf("write %s: %w", w.prefix, err)
+	}
+	w.args = w.args[:0]
+	return nil
+}
