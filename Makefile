@@ -24,9 +24,9 @@ lint:
 demo:
 	$(GO) run ./cmd/digest demo
 
-# Measure planning, rendering and sending (see BENCHMARKS.md).
+# Measure one weekly edition for 100,000 subscribers on PostgreSQL (DIGEST_BENCH_POSTGRES; BENCH_ARGS; see BENCHMARKS.md).
 bench:
-	@echo "bench: not implemented yet (issue 8)"; exit 1
+	$(GO) run ./cmd/digestbench $(BENCH_ARGS)
 
 # Run each fuzz target for 30 seconds (FUZZTIME=2m for longer).
 FUZZTIME ?= 30s
