@@ -61,13 +61,19 @@ type outbox struct {
 const claimColumns = `d.id, d.subscriber_id, d.selection_id, d.attempts,
 	COALESCE(s.email, '') AS email, COALESCE(s.name, '') AS name, COALESCE(s.status, '') AS sub_status`
 
-// claim takes up to n due deliveries of the run, skipping those in exclude
-// (deliveries this process is still sending). On PostgreSQL the returned batch
-// holds their row locks; other processes skip them.
-func (o *outbox) claim(ctx context.Context, n int, now time.Time, exclude []int64) (*batch, error) {
+// claim takes up to n due deliveries of the run with ids above after,
+// skipping those in exclude (deliveries this process is still sending). On
+// PostgreSQL the returned batch holds their row locks; other processes skip them.
+//
+// after lets a sender continue where its last claim ended: the open-deliveries
+// index keeps an entry for every delivery sent since the last vacuum, and a
+// claim that always started from the lowest id would walk all of them, a cost
+// that grows with every message sent (at 100,000 deliveries a claim took
+// 50–200 ms).
+func (o *outbox) claim(ctx context.Context, n int, now time.Time, after int64, exclude []int64) (*batch, error) {
 	db := o.db
-	where := `d.run_id = ? AND d.status IN ('pending', 'retry') AND (d.status = 'pending' OR d.next_attempt_at <= ?)`
-	args := []any{o.run.ID, store.T(now)}
+	where := `d.run_id = ? AND d.id > ? AND d.status IN ('pending', 'retry') AND (d.status = 'pending' OR d.next_attempt_at <= ?)`
+	args := []any{o.run.ID, after, store.T(now)}
 	if len(exclude) > 0 {
 		where += ` AND d.id NOT IN (?)`
 		args = append(args, exclude)

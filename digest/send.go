@@ -139,6 +139,7 @@ type sendWork struct {
 	batch   int
 	log     *slog.Logger
 
+	after    atomic.Int64   // the highest delivery id claimed so far (see claim)
 	claimMu  sync.Mutex     // SQLite: claims are serialised and exclude in-flight deliveries
 	inflight map[int64]bool // guarded by claimMu
 
@@ -150,9 +151,31 @@ func (w *sendWork) progress() Progress {
 	return Progress{Sent: w.sent.Load(), Retry: w.retry.Load(), Failed: w.failed.Load(), Skipped: w.skipped.Load(), Due: w.prog.Due}
 }
 
+// claim takes the next batch: after the highest id claimed so far, and when
+// nothing is left there, once more from the start (deliveries another process
+// gave back, retries that came due) before it says nothing is due.
 func (w *sendWork) claim(ctx context.Context) (*batch, error) {
+	for {
+		from := w.after.Load()
+		b, err := w.claimAfter(ctx, from)
+		if err != nil || b != nil {
+			if b != nil {
+				last := b.items[len(b.items)-1].ID // claims are in id order
+				for cur := w.after.Load(); last > cur && !w.after.CompareAndSwap(cur, last); cur = w.after.Load() {
+				}
+			}
+			return b, err
+		}
+		if from == 0 {
+			return nil, nil
+		}
+		w.after.CompareAndSwap(from, 0)
+	}
+}
+
+func (w *sendWork) claimAfter(ctx context.Context, after int64) (*batch, error) {
 	if w.DB.Dialect == store.Postgres {
-		return w.ob.claim(ctx, w.batch, w.Now(), nil)
+		return w.ob.claim(ctx, w.batch, w.Now(), after, nil)
 	}
 	w.claimMu.Lock()
 	defer w.claimMu.Unlock()
@@ -160,7 +183,7 @@ func (w *sendWork) claim(ctx context.Context) (*batch, error) {
 	for id := range w.inflight {
 		exclude = append(exclude, id)
 	}
-	b, err := w.ob.claim(ctx, w.batch, w.Now(), exclude)
+	b, err := w.ob.claim(ctx, w.batch, w.Now(), after, exclude)
 	if b != nil {
 		for _, it := range b.items {
 			w.inflight[it.ID] = true
