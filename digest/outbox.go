@@ -90,13 +90,16 @@ func (o *outbox) claim(ctx context.Context, n int, now time.Time, after int64, e
 	}
 	b := &batch{}
 	if db.Dialect == store.Postgres {
-		// The transaction outlives ctx: database/sql rolls back a transaction
-		// whose context ends, and the outcomes of messages already sent must
-		// still be recorded in it after an interrupt (see worker).
-		if b.tx, err = db.BeginTxx(context.WithoutCancel(ctx), nil); err != nil {
+		// The transaction outlives ctx: the outcomes of messages already sent
+		// must still be recorded in it after an interrupt (see worker), but
+		// database/sql rolls back a transaction whose context ends, and lib/pq
+		// marks a connection bad when the context of a query ends before its
+		// rows are closed. So neither sees ctx; the claim is one short query.
+		tctx := context.WithoutCancel(ctx)
+		if b.tx, err = db.BeginTxx(tctx, nil); err != nil {
 			return nil, err
 		}
-		err = b.tx.SelectContext(ctx, &b.items, q, args...)
+		err = b.tx.SelectContext(tctx, &b.items, q, args...)
 	} else {
 		err = db.SelectContext(ctx, &b.items, q, args...)
 	}

@@ -25,7 +25,7 @@ type RenderStats struct {
 // reused buffers). Render is for checking and measuring an edition's rendering.
 func (s *Sender) Render(ctx context.Context, run Run, fn func(*mailer.Message) error) (RenderStats, error) {
 	var st RenderStats
-	lib, err := loadLibrary(ctx, s.DB, s.DB.DB, s.Templates, run)
+	lib, err := loadSendLibrary(ctx, s.DB, s.Templates, run)
 	if err != nil {
 		return st, err
 	}

@@ -80,7 +80,7 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 		}
 		defer unlock()
 	}
-	lib, err := loadLibrary(ctx, s.DB, s.DB.DB, s.Templates, run)
+	lib, err := loadSendLibrary(ctx, s.DB, s.Templates, run)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -158,6 +158,11 @@ func (w *sendWork) claim(ctx context.Context) (*batch, error) {
 	for {
 		from := w.after.Load()
 		b, err := w.claimAfter(ctx, from)
+		if err == nil && b != nil {
+			if err = w.readSelections(b); err != nil {
+				return nil, err
+			}
+		}
 		if err != nil || b != nil {
 			if b != nil {
 				last := b.items[len(b.items)-1].ID // claims are in id order
@@ -171,6 +176,20 @@ func (w *sendWork) claim(ctx context.Context) (*batch, error) {
 		}
 		w.after.CompareAndSwap(from, 0)
 	}
+}
+
+// readSelections makes sure the selections of a claimed batch are read, so
+// that a database error stops the worker (the batch stays pending) instead of
+// failing deliveries as unrenderable.
+func (w *sendWork) readSelections(b *batch) error {
+	for _, it := range b.items {
+		if _, err := w.lib.selection(it.SelectionID); err != nil {
+			b.release()
+			w.done(b)
+			return err
+		}
+	}
+	return nil
 }
 
 func (w *sendWork) claimAfter(ctx context.Context, after int64) (*batch, error) {
