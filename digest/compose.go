@@ -112,15 +112,17 @@ func newLibrary(ctx context.Context, db *store.DB, q sqlx.QueryerContext, tmpl *
 	return lib, nil
 }
 
-// readSelections adds the run's selections with ids from from on, at most
-// limit of them (0: all), with their articles in order.
-func (lib *library) readSelections(ctx context.Context, db *store.DB, q sqlx.QueryerContext, from int64, limit int) error {
+// readSelections adds the run's selections with ids in [from, from+span)
+// (span 0: all), with their articles in order. A run's selections have
+// consecutive ids, so a span reads about span of them by primary key.
+func (lib *library) readSelections(ctx context.Context, db *store.DB, q sqlx.QueryerContext, from int64, span int) error {
 	run := lib.run
 	var sels []*selection
-	query, args := `SELECT id, choice_key, total FROM selections WHERE run_id = ? AND id >= ? ORDER BY id`, []any{run.ID, from}
-	if limit > 0 {
-		query, args = query+` LIMIT ?`, append(args, limit)
+	query, args := `SELECT id, choice_key, total FROM selections WHERE run_id = ? AND id >= ?`, []any{run.ID, from}
+	if span > 0 {
+		query, args = query+` AND id < ?`, append(args, from+int64(span))
 	}
+	query += ` ORDER BY id`
 	if err := sqlx.SelectContext(ctx, q, &sels, db.Rebind(query), args...); err != nil {
 		return fmt.Errorf("load selections of run %d: %w", run.ID, err)
 	}
@@ -130,11 +132,12 @@ func (lib *library) readSelections(ctx context.Context, db *store.DB, q sqlx.Que
 	for _, s := range sels {
 		lib.selections[s.ID] = s
 	}
+	// Every selection in [first, last] of this run was just read (and other
+	// runs' are not in the map), so the articles are read by key range alone.
 	rows, err := q.QueryxContext(ctx, db.Rebind(`
-		SELECT sa.selection_id, sa.article_id FROM selection_articles sa
-		JOIN selections s ON s.id = sa.selection_id
-		WHERE s.run_id = ? AND sa.selection_id >= ? AND sa.selection_id <= ? ORDER BY sa.selection_id, sa.position`),
-		run.ID, sels[0].ID, sels[len(sels)-1].ID)
+		SELECT selection_id, article_id FROM selection_articles
+		WHERE selection_id >= ? AND selection_id <= ? ORDER BY selection_id, position`),
+		sels[0].ID, sels[len(sels)-1].ID)
 	if err != nil {
 		return fmt.Errorf("load selection articles of run %d: %w", run.ID, err)
 	}
