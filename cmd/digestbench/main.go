@@ -121,19 +121,34 @@ func (b *bench) run(ctx context.Context) error {
 	dbName := fmt.Sprintf("digest_bench_%d_%d", time.Now().Unix(), os.Getpid())
 	var loadDB, runDB *store.DB
 	var err error
-	if o.sqlite {
+	if strings.HasPrefix(o.reuse, "sqlite:") {
+		if runDB, err = store.Open(ctx, o.reuse); err != nil {
+			return err
+		}
+		defer runDB.Close()
+		if _, err := runDB.Migrate(ctx); err != nil {
+			return err
+		}
+		if _, err := runDB.ExecContext(ctx, `DELETE FROM runs WHERE cadence = 'weekly' AND edition = ?`, digest.Edition(digest.Weekly, at)); err != nil {
+			return err
+		}
+		b.printf("database    %s (reused; edition %s deleted)\n", o.reuse, digest.Edition(digest.Weekly, at))
+		return b.measure(ctx, runDB)
+	} else if o.sqlite {
 		dir, err := os.MkdirTemp("", "digestbench")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		if !o.keep {
+			defer os.RemoveAll(dir)
+		}
 		u := "sqlite:" + filepath.Join(dir, "bench.db")
 		if loadDB, err = store.Open(ctx, u); err != nil {
 			return err
 		}
 		runDB = loadDB
 		b.printf("database    SQLite %s (statements are not counted on SQLite)\n", u)
-	} else if o.reuse != "" {
+	} else if strings.HasPrefix(o.reuse, "postgres") {
 		if loadDB, err = store.Open(ctx, o.reuse); err != nil {
 			return err
 		}
