@@ -272,12 +272,17 @@ func (c *Config) MailDomain() string {
 	return "localhost"
 }
 
-// EffectiveListID is DIGEST_LIST_ID or one derived from the sender.
+// EffectiveListID is DIGEST_LIST_ID or one derived from the sender:
+// "Kommune21 Digest <digest.kommune21.de>".
 func (c *Config) EffectiveListID() string {
 	if c.ListID != "" {
 		return c.ListID
 	}
-	return "Digest <digest." + c.MailDomain() + ">"
+	name := c.FromAddress().Name
+	if name == "" {
+		name = "Digest"
+	}
+	return name + " <digest." + c.MailDomain() + ">"
 }
 
 // print writes every setting with its source; secrets are redacted.
