@@ -132,12 +132,12 @@ func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, run Run, T, s
 	regions, topics, fresh := newBitset(n), newBitset(n), newBitset(n)
 	arts := newRowWriter(db, tx, "selection_articles", "selection_id, article_id, position")
 	totals := newRowWriter(db, tx, "plan_totals", "selection_id, total")
-	q := db.Rebind(`SELECT r.selection_id, sel.choice_key,
+	q := db.Rebind(`SELECT r.selection_id, r.choice_key,
 		COALESCE((SELECT ` + db.Agg("sa.article_id", ",", "sa.article_id") + `
 			FROM deliveries d JOIN runs ru ON ru.id = d.run_id
 			JOIN selection_articles sa ON sa.selection_id = d.selection_id
 			WHERE d.subscriber_id = r.rep AND ` + historyFilter + `), '') AS seen
-		FROM plan_reps r JOIN selections sel ON sel.id = r.selection_id
+		FROM plan_reps r
 		WHERE r.selection_id > ? ORDER BY r.selection_id LIMIT ?`)
 	var after int64
 	var page []repRow
