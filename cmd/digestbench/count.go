@@ -102,7 +102,6 @@ func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stm
 
 func (c *countingConn) Close() error { return c.inner.Close() }
 
-//lint:ignore SA1019 database/sql calls BeginTx; Begin is part of driver.Conn.
 func (c *countingConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
 }

@@ -237,13 +237,13 @@ func (b *bench) countingDB(u string) (*store.DB, error) {
 // planClock notes when the runner logs "planned", to split planning from sending.
 type planClock struct {
 	slog.Handler
-	planned  atomic.Int64 // unix nanoseconds
-	onPlaned func()
+	planned   atomic.Int64 // unix nanoseconds
+	onPlanned func()
 }
 
 func (h *planClock) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "planned" && h.planned.CompareAndSwap(0, time.Now().UnixNano()) && h.onPlaned != nil {
-		h.onPlaned()
+	if r.Message == "planned" && h.planned.CompareAndSwap(0, time.Now().UnixNano()) && h.onPlanned != nil {
+		h.onPlanned()
 	}
 	return nil
 }
@@ -298,7 +298,7 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 	defer cancel()
 	clk := &planClock{}
 	if o.sendFor > 0 {
-		clk.onPlaned = func() { time.AfterFunc(o.sendFor, cancel) }
+		clk.onPlanned = func() { time.AfterFunc(o.sendFor, cancel) }
 	}
 	runner := &digest.Runner{Planner: &digest.Planner{DB: db, Now: now}, Sender: sender, Log: slog.New(clk)}
 
