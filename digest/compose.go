@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/jmoiron/sqlx"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ type Links interface {
 // selection is one shared article list of a run.
 type selection struct {
 	ID        int64  `db:"id"`
+	RunID     int64  `db:"run_id"` // read only in windows
 	ChoiceKey string `db:"choice_key"`
 	Total     int    `db:"total"`
 	articles  []int64
@@ -118,14 +120,17 @@ func newLibrary(ctx context.Context, db *store.DB, q sqlx.QueryerContext, tmpl *
 func (lib *library) readSelections(ctx context.Context, db *store.DB, q sqlx.QueryerContext, from int64, span int) error {
 	run := lib.run
 	var sels []*selection
-	query, args := `SELECT id, choice_key, total FROM selections WHERE run_id = ? AND id >= ?`, []any{run.ID, from}
+	query, args := `SELECT id, choice_key, total FROM selections WHERE run_id = ? AND id >= ? ORDER BY id`, []any{run.ID, from}
 	if span > 0 {
-		query, args = query+` AND id < ?`, append(args, from+int64(span))
+		// By primary key alone: with run_id in the condition PostgreSQL read
+		// all the run's selections through the (run_id, …) index for every
+		// window (48 ms each at 100,000 subscribers). Other runs' are skipped below.
+		query, args = `SELECT id, run_id, choice_key, total FROM selections WHERE id >= ? AND id < ? ORDER BY id`, []any{from, from + int64(span)}
 	}
-	query += ` ORDER BY id`
 	if err := sqlx.SelectContext(ctx, q, &sels, db.Rebind(query), args...); err != nil {
 		return fmt.Errorf("load selections of run %d: %w", run.ID, err)
 	}
+	sels = slices.DeleteFunc(sels, func(s *selection) bool { return s.RunID != 0 && s.RunID != run.ID })
 	if len(sels) == 0 {
 		return nil
 	}
