@@ -73,7 +73,8 @@ func (w insertWriter) close() error          { return w.st.Close() }
 
 func openTable(tx *sql.Tx, d store.Dialect, table string, cols ...string) (tableWriter, error) {
 	if d == store.Postgres {
-		st, err := tx.Prepare(pq.CopyIn(table, cols...))
+		// lib/pq runs a prepared "COPY … FROM STDIN" as a bulk load.
+		st, err := tx.Prepare("COPY " + pq.QuoteIdentifier(table) + " (" + quoteIdents(cols) + ") FROM STDIN")
 		return copyWriter{st}, err
 	}
 	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
@@ -257,4 +258,12 @@ func previousEdition(ctx context.Context, db *store.DB, at time.Time) (digest.Pl
 		return res, err
 	}
 	return res, analyze(ctx, db)
+}
+
+func quoteIdents(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = pq.QuoteIdentifier(c)
+	}
+	return strings.Join(q, ", ")
 }
