@@ -34,6 +34,22 @@
 //     that are not absolute http(s) replaced by a dead "#" link, and
 //     HTML-escaped in the HTML part. Render runs no template and allocates
 //     only the recipient's few escaped strings.
+//   - Render each article once: the contents line and the item block of an
+//     article (email/digest_item.html, email/digest_item.txt: "toc-line",
+//     "item", "toc-line.txt", "item.txt") are executed once and kept in the
+//     Set's fragment cache (fragments.go), together with the article's
+//     cleaned view. Prepare executes digest.html and digest.txt with
+//     markers in their place and splices the cached fragments in, so the
+//     large per-article text never runs through a template per digest. The
+//     cache key holds every input of a fragment: the article's raw ID, URL,
+//     kicker, title, teaser, publication instant and region names, plus
+//     ShowKicker for the HTML item and the number N for the text fragments
+//     (the HTML anchors are "a<ID>", independent of the position); a
+//     corrected article is a new key, never a stale hit. The cache is safe
+//     for concurrent Prepare calls and is emptied when it reaches 20,000
+//     entries, so memory stays flat in a long-running daemon. Fragments
+//     are rendered with the styles inlined at New (nothing is cached while
+//     they are collected).
 //   - Untrusted feed text (kicker, title, teaser, URL) is decoded once
 //     (feeds leave entities like &amp; behind), cleaned of control and
 //     bidi characters and line breaks, length-limited (teasers to 600

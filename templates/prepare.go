@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -87,24 +88,33 @@ func (s *Set) Prepare(d Digest) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.R = s.markers()
-	var buf bytes.Buffer
-	buf.Grow(1024 + 2048*len(d.Articles))
-	if err := s.html.ExecuteTemplate(&buf, "digest.html", v); err != nil {
-		return nil, fmt.Errorf("templates: render digest HTML: %w", err)
-	}
 	p := &Prepared{subject: v.Subject}
-	if p.html, err = s.split(bytes.Clone(buf.Bytes())); err != nil {
+	if p.html, err = s.execute(s.html.ExecuteTemplate, "digest.html", v); err != nil {
 		return nil, err
 	}
-	buf.Reset()
-	if err := s.text.ExecuteTemplate(&buf, "digest.txt", v); err != nil {
-		return nil, fmt.Errorf("templates: render digest text: %w", err)
-	}
-	if p.text, err = s.split(bytes.Clone(buf.Bytes())); err != nil {
+	if p.text, err = s.execute(s.text.ExecuteTemplate, "digest.txt", v); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// execute runs the digest template name (HTML or text) on v, inserts the
+// article fragments and splits the result at the recipient markers.
+func (s *Set) execute(exec func(io.Writer, string, any) error, name string, v *digestView) (filled, error) {
+	runs := v.htmlRuns
+	if name == "digest.txt" {
+		runs = v.textRuns
+	}
+	var buf bytes.Buffer
+	buf.Grow(4096)
+	if err := exec(&buf, name, v); err != nil {
+		return filled{}, fmt.Errorf("templates: render %s: %w", name, err)
+	}
+	out, err := s.expand(buf.Bytes(), runs)
+	if err != nil {
+		return filled{}, err
+	}
+	return s.split(out)
 }
 
 // Subject is the digest's subject line, the same for every recipient.
@@ -155,7 +165,12 @@ func (s *Set) digestView(d Digest) (*digestView, error) {
 	}
 	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
 		regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics)
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, s.itemView)
+	var buf bytes.Buffer // used only for fragments missing from the cache
+	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf); err != nil {
+		return nil, err
+	}
+	v.R = s.markers()
 	heads := make([]string, 0, 3)
 	for _, it := range v.Items[:min(3, len(v.Items))] {
 		heads = append(heads, it.Headline)

@@ -34,11 +34,12 @@ func (s *Set) inlineCSS() error {
 	if err != nil {
 		return fmt.Errorf("templates: sample digest: %w", err)
 	}
-	v.R = s.markers()
-	var buf bytes.Buffer
-	if err := s.html.ExecuteTemplate(&buf, "digest.html", v); err != nil {
-		return fmt.Errorf("templates: render digest HTML: %w", err)
+	out, err := s.execute(s.html.ExecuteTemplate, "digest.html", v)
+	if err != nil {
+		return err
 	}
+	var buf bytes.Buffer
+	out.write(&buf, &slotValues{})
 	if err := s.styles.collect(buf.String()); err != nil {
 		return fmt.Errorf("templates: digest.html: %w", err)
 	}

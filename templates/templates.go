@@ -71,6 +71,9 @@ type Set struct {
 	text     *texttemplate.Template
 	styles   *styler
 	sentinel string // random, unguessable marker for per-recipient slots
+	// frags caches per-article views and fragments across Prepare calls
+	// (see fragments.go); nil while the CSS is being collected.
+	frags *fragmentCache
 }
 
 // siteView is Site cleaned once for display.
@@ -120,12 +123,12 @@ func parseSet(fsys fs.FS, site Site) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse text: %w", err)
 	}
-	for _, name := range []string{"digest.html", "confirm.html"} {
+	for _, name := range []string{"digest.html", "toc-line", "item", "confirm.html"} {
 		if s.html.Lookup(name) == nil {
 			return nil, fmt.Errorf("templates: %s missing", name)
 		}
 	}
-	for _, name := range []string{"digest.txt", "subject.txt", "confirm.txt", "confirm_subject.txt"} {
+	for _, name := range []string{"digest.txt", "toc-line.txt", "item.txt", "subject.txt", "confirm.txt", "confirm_subject.txt"} {
 		if s.text.Lookup(name) == nil {
 			return nil, fmt.Errorf("templates: %s missing", name)
 		}
@@ -133,6 +136,7 @@ func parseSet(fsys fs.FS, site Site) (*Set, error) {
 	if err := s.inlineCSS(); err != nil {
 		return nil, err
 	}
+	s.frags = newFragmentCache() // only now: fragments carry the inlined styles
 	if err := s.selfTest(); err != nil {
 		return nil, err
 	}

@@ -22,12 +22,17 @@ type digestView struct {
 	MoreText     string // "3 weitere Artikel"
 	Items        []itemView
 	Groups       []groupView
-	R            recipientView
+	// Markers where Prepare inserts the contents lines, rendered per article
+	// (digest_item.html, digest_item.txt) one per line; see fillFragments.
+	TocHTML, TocText string
+	R                recipientView
+
+	htmlRuns, textRuns fragmentRuns // what the fragment markers stand for
 }
 
 type itemView struct {
 	N      int    // 1-based position, shared by contents and item
-	Anchor string // "m1"
+	Anchor string // "a50415": from the article ID, so HTML fragments do not depend on the position
 	Kicker string
 	// ShowKicker is false when the kicker only repeats the group heading
 	// ("Registermodernisierung" under "Registermodernisierung").
@@ -37,11 +42,16 @@ type itemView struct {
 	URL        string // "" when the feed's URL is not a safe http(s) link
 	Meta       string // "19. Februar 2026 · Thüringen"
 	Teaser     string
+
+	key articleKey // the cache key of the article shown (set when cached)
 }
 
 type groupView struct {
 	Name  string
 	Items []itemView
+	// Markers where Prepare inserts the group's item blocks, rendered per
+	// article (one per line in HTML, a blank line between them in text).
+	ItemsHTML, ItemsText string
 }
 
 // recipientView holds per-recipient values; in Prepare they are sentinels
@@ -62,7 +72,9 @@ const otherGroup = "Weitere Meldungen"
 // chosen topics come in the subscriber's order, then other topics in order of
 // first appearance, "Weitere Meldungen" last; items keep their order (newest
 // first) within a group.
-func groupArticles(articles []Article, chosen []Named) ([]itemView, []groupView) {
+//
+// view returns an article's cleaned view (newItemView, or a cached copy of it).
+func groupArticles(articles []Article, chosen []Named, view func(Article) itemView) ([]itemView, []groupView) {
 	type group struct {
 		name  string
 		items []int
@@ -113,7 +125,8 @@ func groupArticles(articles []Article, chosen []Named) ([]itemView, []groupView)
 		}
 		gv := groupView{Name: g.name}
 		for _, i := range g.items {
-			it := newItemView(articles[i], len(items)+1)
+			it := view(articles[i])
+			it.N = len(items) + 1
 			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
 			gv.Items = append(gv.Items, it)
@@ -132,10 +145,12 @@ func hasTopic(a Article, slug string) bool {
 	return false
 }
 
-func newItemView(a Article, n int) itemView {
+// newItemView cleans a for display. It reads exactly the fields that
+// articleKey covers; N and ShowKicker depend on the digest and are set by
+// groupArticles.
+func newItemView(a Article) itemView {
 	it := itemView{
-		N:      n,
-		Anchor: "m" + strconv.Itoa(n),
+		Anchor: "a" + strconv.FormatInt(a.ID, 10),
 		Kicker: strings.TrimSuffix(feedText(a.Kicker, maxKickerRunes), ":"),
 		Title:  feedText(a.Title, maxTitleRunes),
 		URL:    webURL(a.URL),

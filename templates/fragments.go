@@ -1,0 +1,260 @@
+package templates
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// maxCachedFragments bounds the fragment cache: when it holds this many
+// entries (views and fragments together) it is emptied, so a long-running
+// daemon keeps flat memory. A weekly edition of a portal with a few
+// thousand recent articles fits several times over.
+const maxCachedFragments = 20000
+
+// articleKey is every input of an article's view and fragments: the raw
+// fields newItemView reads. Two articles with equal keys render
+// identically; a changed field (a corrected teaser, a new region) is a
+// new key, so a stale fragment is never served.
+type articleKey struct {
+	id                         int64
+	url, kicker, title, teaser string
+	sec                        int64 // PublishedAt as an instant (GermanDate converts to Berlin time)
+	nsec                       int
+	hasPublished               bool   // PublishedAt is not the zero time
+	regions                    string // region names, each length-prefixed
+}
+
+func keyOf(a Article) articleKey {
+	k := articleKey{id: a.ID, url: a.URL, kicker: a.Kicker, title: a.Title, teaser: a.Teaser}
+	if !a.PublishedAt.IsZero() {
+		k.hasPublished = true
+		k.sec, k.nsec = a.PublishedAt.Unix(), a.PublishedAt.Nanosecond()
+	}
+	if len(a.Regions) > 0 {
+		var b strings.Builder
+		for _, r := range a.Regions {
+			b.WriteString(strconv.Itoa(len(r.Name)))
+			b.WriteByte(':')
+			b.WriteString(r.Name)
+		}
+		k.regions = b.String()
+	}
+	return k
+}
+
+// fragmentKind names one of the per-article templates.
+type fragmentKind uint8
+
+const (
+	fragTocHTML  fragmentKind = iota // "toc-line": article only
+	fragItemHTML                     // "item": article and ShowKicker
+	fragTocText                      // "toc-line.txt": article and N
+	fragItemText                     // "item.txt": article and N
+)
+
+// fragmentKey is every input of one rendered fragment: the article, which
+// template, and the digest-dependent fields that template shows (n for the
+// text fragments, showKicker for the HTML item; zero where not shown).
+type fragmentKey struct {
+	article    articleKey
+	kind       fragmentKind
+	n          int
+	showKicker bool
+}
+
+// fragmentCache holds cleaned article views and rendered fragments across
+// Prepare calls. It is safe for concurrent use; two goroutines missing the
+// same key both render it and store equal values.
+type fragmentCache struct {
+	mu    sync.RWMutex
+	views map[articleKey]itemView
+	frags map[fragmentKey]string
+}
+
+func newFragmentCache() *fragmentCache {
+	return &fragmentCache{views: map[articleKey]itemView{}, frags: map[fragmentKey]string{}}
+}
+
+func (c *fragmentCache) view(k articleKey) (itemView, bool) {
+	c.mu.RLock()
+	v, ok := c.views[k]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *fragmentCache) fragment(k fragmentKey) (string, bool) {
+	c.mu.RLock()
+	f, ok := c.frags[k]
+	c.mu.RUnlock()
+	return f, ok
+}
+
+// store adds a view or a fragment (whichever is non-nil), first emptying
+// the cache when it is full.
+func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.views)+len(c.frags) >= maxCachedFragments {
+		clear(c.views)
+		clear(c.frags)
+	}
+	if ak != nil {
+		c.views[*ak] = v
+	}
+	if fk != nil {
+		c.frags[*fk] = f
+	}
+}
+
+func (c *fragmentCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.views) + len(c.frags)
+}
+
+// itemView returns a's cleaned view, from the cache when there is one.
+// While the CSS is being collected (s.frags is nil) nothing is cached.
+func (s *Set) itemView(a Article) itemView {
+	if s.frags == nil {
+		return newItemView(a)
+	}
+	k := keyOf(a)
+	if v, ok := s.frags.view(k); ok {
+		return v
+	}
+	v := newItemView(a)
+	v.key = k
+	s.frags.store(&k, v, nil, "")
+	return v
+}
+
+// fragmentRun is what a fragment marker stands for: fragments written one
+// after the other with sep between them.
+type fragmentRun struct {
+	parts []string
+	sep   string
+}
+
+// fragmentRuns are the runs of one part (HTML or text), indexed by marker.
+type fragmentRuns []fragmentRun
+
+// fillFragments renders (or takes from the cache) the per-article fragments
+// of v and puts markers for them into v: the contents lines (one per line)
+// and each group's item blocks (one per line in HTML, separated by a blank
+// line in text). expand replaces the markers after the template has run, so
+// the large fragments never pass through a template again.
+func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragmentRuns, err error) {
+	html = make(fragmentRuns, 0, 1+len(v.Groups))
+	text = make(fragmentRuns, 0, 1+len(v.Groups))
+	toc := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
+	tocText := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
+	for i := range v.Items {
+		it := &v.Items[i]
+		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragTocHTML}); err != nil {
+			return nil, nil, err
+		}
+		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragTocText, n: it.N}); err != nil {
+			return nil, nil, err
+		}
+	}
+	v.TocHTML, v.TocText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
+	html, text = append(html, toc), append(text, tocText)
+	for g := range v.Groups {
+		gv := &v.Groups[g]
+		items := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n"}
+		itemsText := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n\n"}
+		for i := range gv.Items {
+			it := &gv.Items[i]
+			if items.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
+				return nil, nil, err
+			}
+			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragItemText, n: it.N}); err != nil {
+				return nil, nil, err
+			}
+		}
+		gv.ItemsHTML, gv.ItemsText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
+		html, text = append(html, items), append(text, itemsText)
+	}
+	return html, text, nil
+}
+
+// fragmentMarker is the text a template prints for fragment run i:
+// sentinel, "f", the decimal index and "_". No character of it is escaped
+// by html/template in element content.
+func (s *Set) fragmentMarker(i int) string {
+	return s.sentinel + "f" + strconv.Itoa(i) + "_"
+}
+
+// size is the number of bytes the runs add.
+func (runs fragmentRuns) size() int {
+	n := 0
+	for _, r := range runs {
+		for _, p := range r.parts {
+			n += len(p) + len(r.sep)
+		}
+	}
+	return n
+}
+
+// expand copies out to a new slice with every fragment marker replaced by
+// its run; recipient markers stay for split.
+func (s *Set) expand(out []byte, runs fragmentRuns) ([]byte, error) {
+	res := make([]byte, 0, len(out)+runs.size())
+	sent := []byte(s.sentinel + "f")
+	for {
+		i := bytes.Index(out, sent)
+		if i < 0 {
+			break
+		}
+		res = append(res, out[:i]...)
+		rest := out[i+len(sent):]
+		end := bytes.IndexByte(rest, '_')
+		k, err := strconv.Atoi(string(rest[:max(end, 0)]))
+		if end < 0 || err != nil || k < 0 || k >= len(runs) {
+			return nil, fmt.Errorf("templates: broken fragment marker at byte %d", len(res))
+		}
+		for j, p := range runs[k].parts {
+			if j > 0 {
+				res = append(res, runs[k].sep...)
+			}
+			res = append(res, p...)
+		}
+		out = rest[end+1:]
+	}
+	return append(res, out...), nil
+}
+
+var fragmentTemplates = [...]string{
+	fragTocHTML:  "toc-line",
+	fragItemHTML: "item",
+	fragTocText:  "toc-line.txt",
+	fragItemText: "item.txt",
+}
+
+// fragment returns the fragment k of it, rendering and caching it on a miss.
+func (s *Set) fragment(buf *bytes.Buffer, it *itemView, k fragmentKey) (string, error) {
+	if s.frags != nil {
+		if f, ok := s.frags.fragment(k); ok {
+			return f, nil
+		}
+	}
+	buf.Reset()
+	name := fragmentTemplates[k.kind]
+	var err error
+	if k.kind == fragTocHTML || k.kind == fragItemHTML {
+		err = s.html.ExecuteTemplate(buf, name, it)
+	} else {
+		err = s.text.ExecuteTemplate(buf, name, it)
+	}
+	if err != nil {
+		return "", fmt.Errorf("templates: render %s: %w", name, err)
+	}
+	f := buf.String()
+	if s.frags != nil {
+		s.frags.store(nil, itemView{}, &k, f)
+	}
+	return f, nil
+}
