@@ -49,7 +49,8 @@
 //     for concurrent Prepare calls and is emptied when it reaches 20,000
 //     entries, so memory stays flat in a long-running daemon. Fragments
 //     are rendered with the styles inlined at New (nothing is cached while
-//     they are collected).
+//     they are collected). The shared footer ("footer", "footer.txt")
+//     depends on the Site alone and is cached the same way.
 //   - Untrusted feed text (kicker, title, teaser, URL) is decoded once
 //     (feeds leave entities like &amp; behind), cleaned of control and
 //     bidi characters and line breaks, length-limited (teasers to 600

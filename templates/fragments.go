@@ -49,10 +49,12 @@ func keyOf(a Article) articleKey {
 type fragmentKind uint8
 
 const (
-	fragTocHTML  fragmentKind = iota // "toc-line": article only
-	fragItemHTML                     // "item": article and ShowKicker
-	fragTocText                      // "toc-line.txt": article and N
-	fragItemText                     // "item.txt": article and N
+	fragTocHTML    fragmentKind = iota // "toc-line": article only
+	fragItemHTML                       // "item": article and ShowKicker
+	fragTocText                        // "toc-line.txt": article and N
+	fragItemText                       // "item.txt": article and N
+	fragFooterHTML                     // "footer": the Site alone (zero article key)
+	fragFooterText                     // "footer.txt": the Site alone
 )
 
 // fragmentKey is every input of one rendered fragment: the article, which
@@ -178,6 +180,16 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 		gv.ItemsHTML, gv.ItemsText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
 		html, text = append(html, items), append(text, itemsText)
 	}
+	footer, err := s.fragment(buf, v.siteView, fragmentKey{kind: fragFooterHTML})
+	if err != nil {
+		return nil, nil, err
+	}
+	footerText, err := s.fragment(buf, v.siteView, fragmentKey{kind: fragFooterText})
+	if err != nil {
+		return nil, nil, err
+	}
+	v.FooterHTML, v.FooterText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
+	html, text = append(html, fragmentRun{parts: []string{footer}}), append(text, fragmentRun{parts: []string{footerText}})
 	return html, text, nil
 }
 
@@ -232,10 +244,14 @@ var fragmentTemplates = [...]string{
 	fragItemHTML: "item",
 	fragTocText:  "toc-line.txt",
 	fragItemText: "item.txt",
+
+	fragFooterHTML: "footer",
+	fragFooterText: "footer.txt",
 }
 
-// fragment returns the fragment k of it, rendering and caching it on a miss.
-func (s *Set) fragment(buf *bytes.Buffer, it *itemView, k fragmentKey) (string, error) {
+// fragment returns the fragment k of data (an *itemView, or the siteView for
+// the footer), rendering and caching it on a miss.
+func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, error) {
 	if s.frags != nil {
 		if f, ok := s.frags.fragment(k); ok {
 			return f, nil
@@ -244,10 +260,11 @@ func (s *Set) fragment(buf *bytes.Buffer, it *itemView, k fragmentKey) (string, 
 	buf.Reset()
 	name := fragmentTemplates[k.kind]
 	var err error
-	if k.kind == fragTocHTML || k.kind == fragItemHTML {
-		err = s.html.ExecuteTemplate(buf, name, it)
-	} else {
-		err = s.text.ExecuteTemplate(buf, name, it)
+	switch k.kind {
+	case fragTocHTML, fragItemHTML, fragFooterHTML:
+		err = s.html.ExecuteTemplate(buf, name, data)
+	default:
+		err = s.text.ExecuteTemplate(buf, name, data)
 	}
 	if err != nil {
 		return "", fmt.Errorf("templates: render %s: %w", name, err)

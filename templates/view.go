@@ -25,7 +25,10 @@ type digestView struct {
 	// Markers where Prepare inserts the contents lines, rendered per article
 	// (digest_item.html, digest_item.txt) one per line; see fillFragments.
 	TocHTML, TocText string
-	R                recipientView
+	// Markers for the shared footer ("footer", "footer.txt"), which depends
+	// on the Site alone and is rendered once.
+	FooterHTML, FooterText string
+	R                      recipientView
 
 	htmlRuns, textRuns fragmentRuns // what the fragment markers stand for
 }
