@@ -62,11 +62,11 @@ const networkStrikes = 3
 // Send sends every due delivery of run and records each outcome. It returns
 // when nothing is due any more, the context ends, or the relay is unreachable.
 func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
-	workers, batchSize := max(1, s.Workers), max(1, s.Batch)
-	if s.Workers == 0 {
+	workers, batchSize := s.Workers, s.Batch
+	if workers <= 0 {
 		workers = 4
 	}
-	if s.Batch == 0 {
+	if batchSize <= 0 {
 		batchSize = 16
 	}
 	log := s.Log
@@ -96,8 +96,7 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 		limiter = rate.NewLimiter(rate.Limit(s.Rate), max(1, int(s.Rate/10)))
 	}
 	w := &sendWork{Sender: s, lib: lib, ob: ob, limiter: limiter, batch: batchSize, log: log.With("run", run.ID, "edition", run.Edition),
-		inflight: map[int64]bool{}}
-	w.prog.Due = prog.Due
+		inflight: map[int64]bool{}, due: prog.Due}
 	if prog.Due == 0 {
 		return prog, s.finish(ctx, run)
 	}
@@ -144,11 +143,11 @@ type sendWork struct {
 	inflight map[int64]bool // guarded by claimMu
 
 	sent, retry, failed, skipped atomic.Int64
-	prog                         Progress // Due only
+	due                          int64 // deliveries due when sending started
 }
 
 func (w *sendWork) progress() Progress {
-	return Progress{Sent: w.sent.Load(), Retry: w.retry.Load(), Failed: w.failed.Load(), Skipped: w.skipped.Load(), Due: w.prog.Due}
+	return Progress{Sent: w.sent.Load(), Retry: w.retry.Load(), Failed: w.failed.Load(), Skipped: w.skipped.Load(), Due: w.due}
 }
 
 // claim takes the next batch: after the highest id claimed so far, and when
