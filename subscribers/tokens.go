@@ -286,3 +286,20 @@ func (s *Signer) URL(base string, p Purpose, id int64, email string) string {
 	buf = s.appendToken(buf, p, id, email)
 	return string(buf)
 }
+
+// Links makes a subscriber's personal links under base (the public URL of
+// `digest serve`); it satisfies digest.Links.
+type Links struct {
+	Signer *Signer
+	Base   string
+}
+
+// UnsubscribeURL is the one-click unsubscribe link of a subscriber.
+func (l Links) UnsubscribeURL(id int64, email string) string {
+	return l.Signer.URL(l.Base, PurposeUnsubscribe, id, email)
+}
+
+// PreferencesURL is the link to a subscriber's preferences page.
+func (l Links) PreferencesURL(id int64, email string) string {
+	return l.Signer.URL(l.Base, PurposePreferences, id, email)
+}

@@ -64,20 +64,6 @@ func (a *app) transport() (mailer.Transport, error) {
 	return t, nil
 }
 
-// links makes personal links with the signer.
-type links struct {
-	s    *subscribers.Signer
-	base string
-}
-
-func (l links) UnsubscribeURL(id int64, email string) string {
-	return l.s.URL(l.base, subscribers.PurposeUnsubscribe, id, email)
-}
-
-func (l links) PreferencesURL(id int64, email string) string {
-	return l.s.URL(l.base, subscribers.PurposePreferences, id, email)
-}
-
 // runner wires planning and sending with the clock now.
 func (a *app) runner(now func() time.Time) (*digest.Runner, error) {
 	db, err := a.openDB()
@@ -106,7 +92,7 @@ func (a *app) runner(now func() time.Time) (*digest.Runner, error) {
 		mailto = r.Address
 	}
 	sender := &digest.Sender{
-		DB: db, Templates: tmpl, Transport: tr, Links: links{s: signer, base: a.cfg.BaseURL},
+		DB: db, Templates: tmpl, Transport: tr, Links: subscribers.Links{Signer: signer, Base: a.cfg.BaseURL},
 		Message: digest.MessageOptions{From: a.cfg.FromAddress(), ReplyTo: a.cfg.ReplyTo, ListID: a.cfg.EffectiveListID(),
 			Domain: a.cfg.MailDomain(), UnsubscribeMailto: "mailto:" + mailto + "?subject=Abmelden"},
 		Workers: a.cfg.SendWorkers, Batch: a.cfg.SendBatch, Rate: a.cfg.SendRate, Now: now, Log: a.log,

@@ -289,7 +289,7 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	now := func() time.Time { return at }
-	sender := &digest.Sender{DB: db, Templates: tmpl, Transport: tr, Links: links{signer, "https://digest.kommune21.example"},
+	sender := &digest.Sender{DB: db, Templates: tmpl, Transport: tr, Links: subscribers.Links{Signer: signer, Base: "https://digest.kommune21.example"},
 		Message: digest.MessageOptions{From: mail.Address{Name: "Kommune21 Digest", Address: "digest@kommune21.example"},
 			ListID: "Kommune21 Digest <digest.kommune21.example>", Domain: "kommune21.example",
 			UnsubscribeMailto: "mailto:redaktion@kommune21.example?subject=Abmelden"},
@@ -403,20 +403,6 @@ func writeHeapProfile(path string) error {
 	}
 	defer f.Close()
 	return pprof.Lookup("allocs").WriteTo(f, 0)
-}
-
-// links signs personal links like cmd/digest does.
-type links struct {
-	s    *subscribers.Signer
-	base string
-}
-
-func (l links) UnsubscribeURL(id int64, email string) string {
-	return l.s.URL(l.base, subscribers.PurposeUnsubscribe, id, email)
-}
-
-func (l links) PreferencesURL(id int64, email string) string {
-	return l.s.URL(l.base, subscribers.PurposePreferences, id, email)
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/(1<<20)) }
