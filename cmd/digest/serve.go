@@ -30,8 +30,9 @@ func cmdServe(a *app, args []string) error {
 	fs := a.flags("serve", "[--addr ADDR]",
 		"Run the daemon: send the editions on DIGEST_SCHEDULE (weekly) and DIGEST_SCHEDULE_DAILY,\n"+
 			"catch up a missed edition at start, retry due deliveries every 5 minutes, poll DIGEST_FEEDS,\n"+
-			"purge unconfirmed subscribers after 30 days, and serve the confirm, unsubscribe and\n"+
-			"preferences pages behind the links in the emails. SIGTERM or SIGINT stops it gracefully.",
+			"purge unconfirmed subscribers after 30 days, prune the sent log after 8 weeks, and serve\n"+
+			"the confirm, unsubscribe and preferences pages behind the links in the emails.\n"+
+			"SIGTERM or SIGINT stops it gracefully.",
 		groupMail, groupSend, groupServe)
 	addr := fs.String("addr", DefaultAddr, "listen `address` (host:port) of the web pages")
 	if _, err := a.parse(fs, args, 0, 0); err != nil {
@@ -77,6 +78,13 @@ func cmdServe(a *app, args []string) error {
 	}
 	tasks := []digest.PeriodicTask{
 		{Name: "resume", Every: resumeEvery, Run: resume},
+		{Name: "prune_sent_log", Every: purgeEvery, AtStart: true, Run: func(ctx context.Context) error {
+			n, err := digest.PruneSentLog(ctx, db, time.Now().Add(-digest.PruneAfter))
+			if n > 0 {
+				a.log.Info("pruned the sent log", "rows", n, "older_than", digest.PruneAfter.String())
+			}
+			return err
+		}},
 		{Name: "purge_pending", Every: purgeEvery, AtStart: true, Run: func(ctx context.Context) error {
 			n, err := subs.PurgePending(ctx, time.Now().Add(-subscribers.PendingMaxAge))
 			if n > 0 {
