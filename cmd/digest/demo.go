@@ -119,11 +119,13 @@ func cmdDemo(a *app, args []string) error {
 	fmt.Fprintln(tw, "EDITION\tSUBSCRIBER\tARTICLES\tFILE")
 	last := time.Date(2026, 2, 23, 7, 0, 0, 0, digest.Berlin)
 	var sent, files int64
-	for at := first; !at.After(last); at = at.AddDate(0, 0, 7) {
-		r, err := a.runner(func() time.Time { return at })
-		if err != nil {
-			return err
-		}
+	// One runner for all editions; its clock is the edition being run.
+	var at time.Time
+	r, err := a.runner(func() time.Time { return at })
+	if err != nil {
+		return err
+	}
+	for at = first; !at.After(last); at = at.AddDate(0, 0, 7) {
 		rep, err := r.Run(a.ctx, digest.Weekly, at, false)
 		if err != nil {
 			return err

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,7 +194,7 @@ func TestSubscribersAdd(t *testing.T) {
 	})
 }
 
-func sortedKeysAny(m map[string]any) []string { return sortedKeys(m) }
+func sortedKeysAny(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 const importCSV = "\xEF\xBB\xBFEmail,Name,Regions,Topics,Cadence\n" +
 	"anna@example.org,\"Schmidt, Anna\",DE-BY;DE-HE,it-sicherheit;open-source,\n" +
