@@ -110,7 +110,7 @@ func settings() []setting {
 	g, st = str(func(c *Config) *string { return &c.BaseURL })
 	add(s("DIGEST_BASE_URL", "base-url", "public https URL of `digest serve` for the links in emails", groupMail, false, g, st))
 	g, st = str(func(c *Config) *string { return &c.Secret })
-	add(s("DIGEST_SECRET", "secret", "key(s) that sign links; \"id:key,oldid:oldkey\" for rotation (default: a key generated in the database)", groupMail, true, g, st))
+	add(s("DIGEST_SECRET", "secret", "key that signs links (one value is one whole key), or \"id:key,oldid:oldkey\" for rotation (default: a key generated in the database)", groupMail, true, g, st))
 	g, st = str(func(c *Config) *string { return &c.Imprint })
 	add(s("DIGEST_IMPRINT", "imprint", "imprint text for the footer (§ 5 DDG); \\n for line breaks", groupMail, false, g, st))
 	g, st = str(func(c *Config) *string { return &c.ListID })
