@@ -15,6 +15,7 @@ const (
 	faultDrop                        // close the TCP connection without an answer
 	faultDelay                       // wait, then answer normally
 	faultBlock                       // wait for a channel to close, then drop the connection
+	faultHold                        // wait for a channel to close, then answer normally
 )
 
 // A Fault is what the server does instead of accepting a recipient or a
@@ -68,6 +69,10 @@ func Delay(d time.Duration) Fault { return Fault{kind: faultDelay, delay: d} }
 // OnHit hook, for a test that needs the interrupt to land exactly there).
 // Closing the server releases it too.
 func Block(done <-chan struct{}) Fault { return Fault{kind: faultBlock, until: done} }
+
+// Hold holds the answer until done is closed (or the server closes), then
+// answers normally: a slow relay that a test lets go at the moment it chooses.
+func Hold(done <-chan struct{}) Fault { return Fault{kind: faultHold, until: done} }
 
 // OnHit makes the fault call fn with the recipient's address each time it
 // applies, before it acts: a test's hook for changing the world while a

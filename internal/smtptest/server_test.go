@@ -214,3 +214,21 @@ func TestServer_Block(t *testing.T) {
 		}
 	})
 }
+
+func TestServer_Hold(t *testing.T) {
+	s := Start(t)
+	release := make(chan struct{})
+	hit := make(chan string, 1)
+	s.FailData("x@example.org", Hold(release).OnHit(func(addr string) { hit <- addr }))
+	errc := make(chan error, 1)
+	c := dial(t, s)
+	go func() { errc <- send(t, c, "x@example.org") }()
+	<-hit
+	if n := s.Count(); n != 0 {
+		t.Fatalf("Count = %d while held, want 0", n)
+	}
+	close(release)
+	if err := <-errc; err != nil || s.Count() != 1 {
+		t.Fatalf("after the release: %v, %d accepted; want accepted", err, s.Count())
+	}
+}

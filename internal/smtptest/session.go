@@ -82,13 +82,15 @@ func (se *session) apply(f Fault, addr string) error {
 		return errDropped
 	case faultDelay:
 		time.Sleep(f.delay)
-	case faultBlock:
+	case faultBlock, faultHold:
 		select {
 		case <-f.until:
 		case <-se.s.closing:
 		}
-		_ = se.conn.Conn().Close()
-		return errDropped
+		if f.kind == faultBlock {
+			_ = se.conn.Conn().Close()
+			return errDropped
+		}
 	}
 	return nil
 }
