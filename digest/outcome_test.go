@@ -248,3 +248,68 @@ func TestSender_InterruptedMidSend(t *testing.T) {
 		}
 	})
 }
+
+// TestRunner_Resume: the daemon's retry job sends what is due in every open
+// run, whatever its cadence, and nothing that is not due yet.
+func TestRunner_Resume(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := fixture{t, db}
+		ctx := context.Background()
+		f.article("Bund: OZG", day(-1), day(-1), "DE")
+		f.subscriber("weekly@example.org")
+		f.subscriber("daily@example.org")
+		f.exec(`UPDATE subscribers SET cadence = 'daily' WHERE email = 'daily@example.org'`)
+		srv := smtptest.Start(t)
+		for _, e := range []string{"weekly@example.org", "daily@example.org"} {
+			srv.FailRcpt(e, smtptest.Temporary(1))
+		}
+		now := T0
+		r := newRunner(t, db, srv, &now)
+		weekly, err := r.Run(ctx, digest.Weekly, now, false)
+		if err != nil || weekly.Send.Retry != 1 {
+			t.Fatalf("weekly = %+v, %v", weekly.Send, err)
+		}
+		// A subscriber joins; the edition is resumed 2 minutes later and fails for them too.
+		now = T0.Add(2 * time.Minute)
+		f.subscriber("weekly-later@example.org")
+		srv.FailRcpt("weekly-later@example.org", smtptest.Temporary(1))
+		if again, err := r.Run(ctx, digest.Weekly, now, false); err != nil || !again.Plan.Resumed || again.Send.Retry != 1 {
+			t.Fatalf("resumed weekly = %+v, %v", again, err)
+		}
+		daily, err := r.Run(ctx, digest.Daily, now, false)
+		if err != nil || daily.Send.Retry != 1 {
+			t.Fatalf("daily = %+v, %v", daily.Send, err)
+		}
+		open, err := digest.OpenRuns(ctx, db)
+		if err != nil || len(open) != 2 || open[0].ID != weekly.Plan.Run.ID || open[1].ID != daily.Plan.Run.ID {
+			t.Fatalf("OpenRuns = %+v, %v; want the weekly and the daily run", open, err)
+		}
+		// 5 minutes after the first attempt: weekly@ is due, weekly-later@ and daily@ (2 minutes later) are not.
+		now = T0.Add(5 * time.Minute)
+		if err := r.Resume(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := received(srv)
+		if len(got["weekly@example.org"]) != 1 || len(got["weekly-later@example.org"]) != 0 || len(got["daily@example.org"]) != 0 {
+			t.Fatalf("after resume at +5m: %d, %d, %d messages; want 1, 0, 0", len(got["weekly@example.org"]), len(got["weekly-later@example.org"]), len(got["daily@example.org"]))
+		}
+		now = T0.Add(7 * time.Minute)
+		if err := r.Resume(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got = received(srv)
+		for _, e := range []string{"weekly@example.org", "weekly-later@example.org", "daily@example.org"} {
+			if len(got[e]) != 1 {
+				t.Errorf("%s has %d messages after resume at +7m, want 1", e, len(got[e]))
+			}
+		}
+		if open, err := digest.OpenRuns(ctx, db); err != nil || len(open) != 0 {
+			t.Fatalf("OpenRuns after everything was sent = %+v, %v", open, err)
+		}
+		for _, id := range []int64{weekly.Plan.Run.ID, daily.Plan.Run.ID} {
+			if st, _ := digest.GetRun(ctx, db, id); !st.FinishedAt.Valid || st.Retry != 0 {
+				t.Errorf("run %d after resume = %+v; want finished", id, st)
+			}
+		}
+	})
+}
