@@ -100,6 +100,11 @@ func cmdServe(a *app, args []string) error {
 		}
 		tasks = append(tasks, digest.PeriodicTask{Name: "poll_feeds", Every: a.cfg.FeedInterval, AtStart: true, Run: poll})
 	}
+	for i, t := range tasks {
+		if d, ok := a.taskEvery[t.Name]; ok {
+			tasks[i].Every = d
+		}
+	}
 	sched, err := digest.NewScheduler(digest.SchedulerConfig{
 		Editions: editions,
 		Run:      runEdition,
