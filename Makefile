@@ -1,7 +1,7 @@
 # digest — common tasks. Every target works on a fresh machine with Go installed.
 GO ?= go
 
-.PHONY: build test race lint demo bench fuzz clean
+.PHONY: build test race lint demo bench fuzz mutate clean
 
 # Build the binary into ./bin/digest.
 build:
@@ -36,6 +36,11 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Mutation testing of digest, subscribers and mailer: each mutation of internal/mutate/mutations.txt
+# against its package's tests in a temporary copy; prints the score and the survivors (slow; not in CI).
+mutate:
+	$(GO) run ./internal/mutate $(MUTATE_ARGS)
 
 # Remove build output and demo files.
 clean:

@@ -132,7 +132,13 @@ func TestSender_OwnUnsubscribeLink(t *testing.T) {
 		if _, err := r.Run(context.Background(), digest.Weekly, now, false); err != nil {
 			t.Fatal(err)
 		}
+		if got := received(srv); len(got) != 5 {
+			t.Fatalf("%d recipients got mail, want 5", len(got))
+		}
 		for to, msgs := range received(srv) {
+			if len(msgs) != 1 {
+				t.Errorf("%s got %d messages, want 1", to, len(msgs))
+			}
 			var id int64
 			db.GetContext(context.Background(), &id, db.Rebind(`SELECT id FROM subscribers WHERE email = ?`), to)
 			lu := msgs[0].Header.Get("List-Unsubscribe")
@@ -281,6 +287,9 @@ func TestSender_NextWeekRepeatsNothing(t *testing.T) {
 		now = day(7)
 		if _, err := r.Run(ctx, digest.Weekly, now, false); err != nil {
 			t.Fatal(err)
+		}
+		if got := received(srv); len(got) != 3 {
+			t.Fatalf("%d recipients got mail, want 3", len(got))
 		}
 		for to, msgs := range received(srv) {
 			if len(msgs) != 2 {

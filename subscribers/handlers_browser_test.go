@@ -39,6 +39,9 @@ func chromium(t *testing.T, args ...string) string {
 // DIGEST_SCREENSHOT_DIR when set, for a human to look at).
 func TestBrowser_PreferencesPage(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("DIGEST_REQUIRE_CHROMIUM") == "1" {
+			t.Fatalf("%s not found but DIGEST_REQUIRE_CHROMIUM=1: the browser test must run", chromiumPath)
+		}
 		t.Skipf("browser test skipped: %s not found (Debian: apt-get install -y chromium; CI installs it)", chromiumPath)
 	}
 	f := newFixture(t, storetest.SQLite(t))
