@@ -117,6 +117,40 @@ func (s *Set) execute(exec func(io.Writer, string, any) error, name string, v *d
 	return s.split(out)
 }
 
+// WebView renders the browser view of d ("Im Browser ansehen"): the
+// digest's HTML without anything personal (no greeting name, address,
+// preferences or unsubscribe link) and without the link to itself. It
+// shares the fragment cache with Prepare.
+func (s *Set) WebView(d Digest) ([]byte, error) {
+	d.ArchiveURL = ""
+	v, err := s.digestView(d)
+	if err != nil {
+		return nil, err
+	}
+	v.Web, v.R = true, recipientView{}
+	v.Intro = "Diese Ausgabe enthält " + v.CountPhrase
+	if v.RegionPhrase != "" {
+		v.Intro += " " + v.RegionPhrase
+	}
+	v.Intro += "."
+	if d.More > 0 {
+		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
+	}
+	genitive := "des Wochenüberblicks"
+	if d.Cadence != "weekly" {
+		genitive = "des Tagesüberblicks"
+	}
+	v.Why = "Diese Ausgabe " + genitive + " ging an alle, die ihn für " + regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
+	f, err := s.execute(s.html.ExecuteTemplate, "digest.html", v)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.slots) != 0 {
+		return nil, fmt.Errorf("templates: browser view has %d recipient slots, want none", len(f.slots))
+	}
+	return f.segs[0], nil
+}
+
 // Subject is the digest's subject line, the same for every recipient.
 func (p *Prepared) Subject() string { return p.subject }
 
@@ -132,7 +166,7 @@ func (s *Set) digestView(d Digest) (*digestView, error) {
 	if d.More < 0 {
 		return nil, fmt.Errorf("digest more %d: want 0 or more", d.More)
 	}
-	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More)}
+	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
 	v.RegionPhrase = regionPhrase(d.Regions)
