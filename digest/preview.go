@@ -62,6 +62,7 @@ func (s *Sender) Preview(ctx context.Context, p *Planner, email string, at time.
 		}
 		pv.Status = item.Status
 	}
+	lib.links = s.Links
 	sel := lib.selections[item.SelectionID]
 	if sel == nil || len(sel.articles) == 0 {
 		return pv, nil
