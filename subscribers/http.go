@@ -49,6 +49,7 @@ type HandlerDeps struct {
 //	GET  /preferences?t=…   form: Länder, topics, cadence
 //	POST /preferences?t=…   saves regions, topics, cadence (repeated fields) and shows the result
 //	GET  /healthz           "ok" when the database answers
+//	…                       and HandlerDeps.Routes (the archive's browser view)
 //
 // A GET never changes state (mail scanners follow links). A bad token gets a
 // 400 page, an erased subscriber a 404 page; neither changes anything.
