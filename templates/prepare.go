@@ -84,7 +84,7 @@ func (s *Set) split(out []byte) (filled, error) {
 // It returns ErrNoArticles for an empty digest and an error naming the field
 // for a bad cadence or edition.
 func (s *Set) Prepare(d Digest) (*Prepared, error) {
-	v, err := s.digestView(d)
+	v, err := s.digestView(d, false)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +123,11 @@ func (s *Set) execute(exec func(io.Writer, string, any) error, name string, v *d
 // shares the fragment cache with Prepare.
 func (s *Set) WebView(d Digest) ([]byte, error) {
 	d.ArchiveURL = ""
-	v, err := s.digestView(d)
+	v, err := s.digestView(d, true)
 	if err != nil {
 		return nil, err
 	}
-	v.Web, v.R = true, recipientView{}
+	v.R = recipientView{}
 	v.Intro = "Diese Ausgabe enthält " + v.CountPhrase
 	if v.RegionPhrase != "" {
 		v.Intro += " " + v.RegionPhrase
@@ -154,8 +154,9 @@ func (s *Set) WebView(d Digest) ([]byte, error) {
 // Subject is the digest's subject line, the same for every recipient.
 func (p *Prepared) Subject() string { return p.subject }
 
-// digestView computes everything shared by the recipients of d.
-func (s *Set) digestView(d Digest) (*digestView, error) {
+// digestView computes everything shared by the recipients of d; web for the
+// browser view.
+func (s *Set) digestView(d Digest, web bool) (*digestView, error) {
 	ed, err := parseEdition(d.Cadence, d.Edition)
 	if err != nil {
 		return nil, err
@@ -167,6 +168,7 @@ func (s *Set) digestView(d Digest) (*digestView, error) {
 		return nil, fmt.Errorf("digest more %d: want 0 or more", d.More)
 	}
 	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
+	v.Web = web
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
 	v.RegionPhrase = regionPhrase(d.Regions)

@@ -30,7 +30,7 @@ func sampleDigest() Digest {
 // inlineCSS runs the templates once on samples in collect mode and keeps the
 // inlined styles (see styler).
 func (s *Set) inlineCSS() error {
-	v, err := s.digestView(sampleDigest())
+	v, err := s.digestView(sampleDigest(), false)
 	if err != nil {
 		return fmt.Errorf("templates: sample digest: %w", err)
 	}

@@ -84,6 +84,10 @@ type Set struct {
 type siteView struct {
 	SiteName, PortalURL, PortalHost, ReplyTo string
 	Imprint                                  []string
+	// Web is set for the browser view (WebView): no preheader, greeting,
+	// address, personal links, "Im Browser ansehen" or "antworten Sie auf
+	// diese E-Mail".
+	Web bool
 }
 
 // New parses all embedded templates and inlines the CSS, once. It fails on a

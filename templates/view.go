@@ -9,12 +9,9 @@ import (
 // display; html/template escapes it again for HTML.
 type digestView struct {
 	siteView
-	Subject    string
-	Preheader  string
-	ArchiveURL string // "" when the digest has no browser view
-	// Web is the browser view (WebView): no preheader, greeting, address,
-	// personal links or "Im Browser ansehen".
-	Web          bool
+	Subject      string
+	Preheader    string
+	ArchiveURL   string // "" when the digest has no browser view
 	CadenceName  string // "Wochenüberblick", "Tagesüberblick"
 	EditionShort string // "KW 8", "19. Februar 2026" (subject)
 	EditionLabel string // "Wochenüberblick · KW 8 · 19. Februar 2026" (header)
