@@ -1,7 +1,7 @@
 # digest — common tasks. Every target works on a fresh machine with Go installed.
 GO ?= go
 
-.PHONY: build test race lint demo bench fuzz mutate clean
+.PHONY: build test race lint demo bench fuzz mutate clean mailcheck
 
 # Build the binary into ./bin/digest.
 build:
@@ -27,6 +27,12 @@ demo:
 # Measure one weekly edition for 100,000 subscribers on PostgreSQL (DIGEST_BENCH_POSTGRES; BENCH_ARGS; see BENCHMARKS.md).
 bench:
 	$(GO) run ./cmd/digestbench $(BENCH_ARGS)
+
+# Score a real 30-article digest and the confirmation mail with mailpit's email-client check (installs mailpit v1.33.1 if missing; loopback only).
+MAILPIT ?= $(shell command -v mailpit || echo $$($(GO) env GOPATH)/bin/mailpit)
+mailcheck:
+	@test -x "$(MAILPIT)" || $(GO) install github.com/axllent/mailpit@v1.33.1
+	DIGEST_MAILCHECK=1 DIGEST_MAILPIT="$(MAILPIT)" $(GO) test -count=1 -run '^TestMailcheck$$' -v ./cmd/digest
 
 # Run each fuzz target for 30 seconds (FUZZTIME=2m for longer).
 FUZZTIME ?= 30s

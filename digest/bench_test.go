@@ -186,6 +186,9 @@ func (l signedLinks) UnsubscribeURL(id int64, email string) string {
 func (l signedLinks) PreferencesURL(id int64, email string) string {
 	return l.s.URL("https://digest.kommune21.example", subscribers.PurposePreferences, id, email)
 }
+func (l signedLinks) ArchiveURL(selectionID int64) string {
+	return l.s.ArchiveURL("https://digest.kommune21.example", selectionID)
+}
 
 // BenchmarkMessage builds one recipient's message of an already prepared
 // digest: render, signed links, headers (what every recipient costs).

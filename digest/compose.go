@@ -17,11 +17,13 @@ import (
 	"github.com/kommune21/digest/templates"
 )
 
-// Links makes a subscriber's personal links (the token signer satisfies it
-// through an adapter in cmd/digest).
+// Links makes a subscriber's personal links and the non-personal browser
+// view of a selection ("Im Browser ansehen", served by the archive package);
+// subscribers.Links satisfies it.
 type Links interface {
 	UnsubscribeURL(id int64, email string) string
 	PreferencesURL(id int64, email string) string
+	ArchiveURL(selectionID int64) string
 }
 
 // selection is one shared article list of a run.
@@ -46,6 +48,7 @@ type library struct {
 	run      Run
 	tmpl     *templates.Set
 	tax      *taxonomy.Set
+	links    Links // for the browser-view link of each selection; nil leaves it out
 	articles map[int64]templates.Article
 	prepares atomic.Int64 // Prepare calls, for measuring
 
@@ -258,6 +261,9 @@ func (lib *library) digestOf(s *selection) templates.Digest {
 		}
 	}
 	d.More = max(0, s.Total-len(d.Articles))
+	if lib.links != nil {
+		d.ArchiveURL = lib.links.ArchiveURL(s.ID)
+	}
 	// Choices are kept in code order in the key; show them in taxonomy order.
 	sortNamed(d.Regions, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
 	sortNamed(d.Topics, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })

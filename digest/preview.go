@@ -62,6 +62,11 @@ func (s *Sender) Preview(ctx context.Context, p *Planner, email string, at time.
 		}
 		pv.Status = item.Status
 	}
+	if pv.Planned {
+		// Only a planned selection has a lasting id: one planned in the
+		// rolled-back transaction above may later be another selection's.
+		lib.links = s.Links
+	}
 	sel := lib.selections[item.SelectionID]
 	if sel == nil || len(sel.articles) == 0 {
 		return pv, nil

@@ -26,6 +26,9 @@ type RenderStats struct {
 func (s *Sender) Render(ctx context.Context, run Run, fn func(*mailer.Message) error) (RenderStats, error) {
 	var st RenderStats
 	lib, err := loadSendLibrary(ctx, s.DB, s.Templates, run)
+	if lib != nil {
+		lib.links = s.Links
+	}
 	if err != nil {
 		return st, err
 	}

@@ -81,6 +81,9 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 		defer unlock()
 	}
 	lib, err := loadSendLibrary(ctx, s.DB, s.Templates, run)
+	if lib != nil {
+		lib.links = s.Links
+	}
 	if err != nil {
 		return Progress{}, err
 	}

@@ -27,6 +27,9 @@ func (testLinks) UnsubscribeURL(id int64, email string) string {
 func (testLinks) PreferencesURL(id int64, email string) string {
 	return fmt.Sprintf("https://digest.example/preferences?t=p%d", id)
 }
+func (testLinks) ArchiveURL(selectionID int64) string {
+	return fmt.Sprintf("https://digest.example/archive?t=a%d", selectionID)
+}
 
 func newRunner(t *testing.T, db *store.DB, srv *smtptest.Server, now *time.Time) *digest.Runner {
 	t.Helper()

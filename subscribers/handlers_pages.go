@@ -25,6 +25,7 @@ const (
 	MsgNoPage      = "no-page"      // unknown path (404)
 	MsgRateLimited = "rate-limited" // too many requests (429)
 	MsgError       = "error"        // server error (500)
+	MsgNoEdition   = "no-edition"   // archive: a digest never sent or no longer kept (404)
 )
 
 // PageData is what every page template sees. Values are plain text; the

@@ -30,6 +30,10 @@ type HandlerDeps struct {
 	Now      func() time.Time // clock for the rate limiter; nil = time.Now
 	Site     string           // newsletter name shown on the pages
 
+	// Routes are further pages served behind the same headers, body limit
+	// and rate limit, by ServeMux pattern (e.g. "GET /archive").
+	Routes map[string]http.Handler
+
 	// Rate limit per client address: Rate requests per second on average,
 	// Burst at once. Zero values give 2/s and a burst of 20.
 	Rate  float64
@@ -45,6 +49,7 @@ type HandlerDeps struct {
 //	GET  /preferences?t=…   form: Länder, topics, cadence
 //	POST /preferences?t=…   saves regions, topics, cadence (repeated fields) and shows the result
 //	GET  /healthz           "ok" when the database answers
+//	…                       and HandlerDeps.Routes (the archive's browser view)
 //
 // A GET never changes state (mail scanners follow links). A bad token gets a
 // 400 page, an erased subscriber a 404 page; neither changes anything.
@@ -87,6 +92,9 @@ func NewHandler(d HandlerDeps) (*Handler, error) {
 	h.mux.HandleFunc("GET /preferences", h.preferencesPage)
 	h.mux.HandleFunc("POST /preferences", h.savePreferences)
 	h.mux.HandleFunc("GET /healthz", h.healthz)
+	for pattern, route := range d.Routes {
+		h.mux.Handle(pattern, route)
+	}
 	h.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, http.StatusNotFound, MsgNoPage)
 	})
@@ -179,7 +187,7 @@ func (h *Handler) selfTest() error {
 			}
 		}
 	}
-	for _, k := range []string{MsgInvalidLink, MsgMissingLink, MsgNotFound, MsgNoPage, MsgRateLimited, MsgError} {
+	for _, k := range []string{MsgInvalidLink, MsgMissingLink, MsgNotFound, MsgNoPage, MsgRateLimited, MsgError, MsgNoEdition} {
 		if err := h.d.Pages.Render(&bytes.Buffer{}, PageMessage, PageData{Site: "Test", Kind: k}); err != nil {
 			return fmt.Errorf("subscribers: page %s/%s: %w", PageMessage, k, err)
 		}

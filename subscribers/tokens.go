@@ -20,6 +20,9 @@ const (
 	PurposeUnsubscribe Purpose = "unsubscribe"
 	PurposeConfirm     Purpose = "confirm"
 	PurposePreferences Purpose = "preferences"
+	// PurposeArchive signs the browser view of one digest selection (not a
+	// subscriber): its id is the selection's, and no address is bound.
+	PurposeArchive Purpose = "archive"
 )
 
 // purposeByte is the purpose's one-byte code inside a token.
@@ -31,6 +34,8 @@ func (p Purpose) byteCode() (byte, bool) {
 		return 'c', true
 	case PurposePreferences:
 		return 'p', true
+	case PurposeArchive:
+		return 'a', true
 	}
 	return 0, false
 }
@@ -331,6 +336,28 @@ func (s *Signer) URL(base string, p Purpose, id int64, email string) string {
 	return string(buf)
 }
 
+// ArchiveURL returns the signed browser-view link of selection id, e.g.
+// https://example.org/archive?t=0.AbC… . The token carries the selection id
+// and no address; without the key nobody can make one for another selection.
+func (s *Signer) ArchiveURL(base string, selectionID int64) string {
+	return s.URL(base, PurposeArchive, selectionID, "")
+}
+
+// VerifyArchive checks an archive token and returns its selection id. It
+// returns ErrTokenInvalid for anything garbled or forged and ErrTokenPurpose
+// for a genuine token of another purpose (an unsubscribe token never opens
+// an archive page, nor the other way round).
+func (s *Signer) VerifyArchive(token string) (int64, error) {
+	c, err := s.Verify(token, PurposeArchive)
+	if err != nil {
+		return 0, err
+	}
+	if !c.Matches("") {
+		return 0, ErrTokenInvalid
+	}
+	return c.ID, nil
+}
+
 // Links makes a subscriber's personal links under base (the public URL of
 // `digest serve`); it satisfies digest.Links.
 type Links struct {
@@ -346,4 +373,10 @@ func (l Links) UnsubscribeURL(id int64, email string) string {
 // PreferencesURL is the link to a subscriber's preferences page.
 func (l Links) PreferencesURL(id int64, email string) string {
 	return l.Signer.URL(l.Base, PurposePreferences, id, email)
+}
+
+// ArchiveURL is the non-personal browser view of a digest selection
+// ("Im Browser ansehen").
+func (l Links) ArchiveURL(selectionID int64) string {
+	return l.Signer.ArchiveURL(l.Base, selectionID)
 }

@@ -1,6 +1,7 @@
 package subscribers
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/url"
 	"strings"
@@ -301,4 +302,51 @@ func BenchmarkSigner_Verify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestSigner_Archive(t *testing.T) {
+	s := mustSigner(t, "k1:"+testKey)
+	u := s.ArchiveURL("https://digest.example/", 314)
+	tok, ok := strings.CutPrefix(u, "https://digest.example/archive?t=")
+	if !ok {
+		t.Fatalf("ArchiveURL = %q, want https://digest.example/archive?t=…", u)
+	}
+	t.Run("OK", func(t *testing.T) {
+		id, err := s.VerifyArchive(tok)
+		if err != nil || id != 314 {
+			t.Fatalf("VerifyArchive = %d, %v; want 314", id, err)
+		}
+	})
+	t.Run("ErrOtherSelection", func(t *testing.T) {
+		// Changing the id inside the token breaks the signature.
+		other := s.ArchiveURL("https://digest.example", 315)
+		if other == u {
+			t.Fatal("two selections got the same link")
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(tok[len("k1."):])
+		raw[1]++ // the uvarint selection id
+		if _, err := s.VerifyArchive("k1." + base64.RawURLEncoding.EncodeToString(raw)); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("VerifyArchive(edited id) = %v, want ErrTokenInvalid", err)
+		}
+	})
+	t.Run("ErrOtherPurpose", func(t *testing.T) {
+		// A subscriber's unsubscribe token for id 314 never opens selection 314, and back.
+		if _, err := s.VerifyArchive(s.Token(PurposeUnsubscribe, 314, "")); !errors.Is(err, ErrTokenPurpose) {
+			t.Errorf("VerifyArchive(unsubscribe token) = %v, want ErrTokenPurpose", err)
+		}
+		if _, err := s.Verify(tok, PurposeUnsubscribe); !errors.Is(err, ErrTokenPurpose) {
+			t.Errorf("Verify(archive token, unsubscribe) = %v, want ErrTokenPurpose", err)
+		}
+	})
+	t.Run("ErrAddressBound", func(t *testing.T) {
+		// A token made with an address is not an archive token.
+		if _, err := s.VerifyArchive(s.Token(PurposeArchive, 314, "a@example.org")); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("VerifyArchive(address-bound) = %v, want ErrTokenInvalid", err)
+		}
+	})
+	t.Run("ErrOtherKey", func(t *testing.T) {
+		if _, err := mustSigner(t, "k1:"+testKeyOld).VerifyArchive(tok); !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("VerifyArchive with another key = %v, want ErrTokenInvalid", err)
+		}
+	})
 }

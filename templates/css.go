@@ -21,6 +21,7 @@ import (
 // what cannot be inlined (:root, media queries for dark mode and phones).
 type styler struct {
 	stylesheet string
+	msoCSS     string // Outlook's own rules (outlook.css): their classes are kept too
 	collecting bool
 	attrs      map[string]htmltemplate.HTMLAttr
 	leftover   htmltemplate.CSS
@@ -30,8 +31,8 @@ const markerAttr = "data-css"
 
 var cssName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 
-func newStyler(stylesheet string) *styler {
-	return &styler{stylesheet: stylesheet, collecting: true, attrs: map[string]htmltemplate.HTMLAttr{}}
+func newStyler(stylesheet, msoCSS string) *styler {
+	return &styler{stylesheet: stylesheet, msoCSS: msoCSS, collecting: true, attrs: map[string]htmltemplate.HTMLAttr{}}
 }
 
 func (st *styler) attr(name string) (htmltemplate.HTMLAttr, error) {
@@ -88,7 +89,7 @@ func (st *styler) collect(doc string) error {
 	st.leftover = leftover
 	for i, el := range after {
 		name := attrVal(el, markerAttr)
-		a, err := addedAttrs(before[i], el, string(leftover))
+		a, err := addedAttrs(before[i], el, string(leftover)+" "+st.msoCSS)
 		if err != nil {
 			return fmt.Errorf("inline CSS for %q: %w", name, err)
 		}

@@ -1,6 +1,7 @@
 // Package templates owns the embedded email templates (email/*.html,
 // email/*.txt, email/style.css) and their rendering: the weekly or daily
-// digest (subject, HTML part, plain-text part) and the double opt-in mail.
+// digest (subject, HTML part, plain-text part), its browser view and the
+// double opt-in mail.
 //
 // # Use
 //
@@ -58,9 +59,48 @@
 //     that are not absolute http(s) (javascript:, data:, relative) are shown
 //     without a link. The portal's own trailing "mehr..." is dropped.
 //   - Nothing external: no images, no tracking pixel, no redirect links, no
-//     web fonts; a 600 px table layout with inline styles, lang="de",
-//     color-scheme meta and dark-mode rules. A 30-article digest stays well
-//     under Gmail's 102 KB clipping limit (tested).
+//     web fonts; a table layout with inline styles, lang="de", color-scheme
+//     meta and dark-mode rules. A 30-article digest stays well under Gmail's
+//     102 KB clipping limit (tested).
+//   - Browser view: WebView renders a digest as the page behind "Im Browser
+//     ansehen" (Digest.ArchiveURL, served by the archive package): the same
+//     template and fragments with Web set, so no preheader, greeting name,
+//     address, preferences or unsubscribe link, and no link to itself.
+//
+// # Mail clients
+//
+// The layout is made for what mail clients support (caniemail data, as
+// scored by mailpit's html-check: `make mailcheck`, at least 92 % supported
+// for the digest and the confirmation mail):
+//
+//   - Spacing from table-cell and <div> padding; the only margins are the
+//     0 that resets headings and <body>. Outlook for Windows (Word) ignores
+//     padding on <div>: outlook.css, written into <head> inside <!--[if mso]>
+//     by {{mso "head"}}, gives it margins instead, names the font on every
+//     text element (Word does not inherit it into nested tables) and sets
+//     mso-line-height-rule.
+//   - The container is fluid (width 100 %, max-width 600 px); Outlook gets a
+//     fixed 600 px table around it ({{mso "open"}} / {{mso "close"}}). Buttons
+//     are "bulletproof": a VML rounded rectangle for Outlook, a filled table
+//     cell with a padded link for everyone else ({{msoButton}}). No
+//     background images. html/template drops comments from templates, so
+//     conditional comments come only from these functions (mso.go).
+//   - The contents list links to each article's own page (local anchors work
+//     in few clients); the item cells keep an id only as a harmless target.
+//   - Bold comes from <b> and headings, not font-weight; links keep the
+//     browser's underline (only the button, a filled box, has none), so
+//     they are told apart without colour.
+//   - Styles inherit: colour, size and line height are set on the cells and
+//     the items table, and an article block carries only what differs, which
+//     keeps the per-article bytes small.
+//   - The preheader is hidden by display:none and, for clients that ignore
+//     that, by max-height 0, overflow hidden, 1 px text in the background
+//     colour and opacity 0: it degrades to invisible.
+//   - Dark mode: prefers-color-scheme rules in <head> (by class, kept on the
+//     elements that need them). Every text has a contrast of at least 4.5:1
+//     in both schemes (clients_test.go computes it from the rendered mails).
+//     The base layout needs no <style> rule: clients that drop <head>
+//     styles show the light scheme.
 //   - A Set and a Prepared are read-only after construction and safe for
 //     concurrent use.
 //
@@ -92,6 +132,10 @@
 //     subscriber's order, then others in order of appearance. Contents
 //     ("Inhalt") and items share one numbering; "und 3 weitere Artikel auf
 //     kommune21.de" ("1 weiterer Artikel") links to the portal.
-//   - The plain-text part wraps at 72 columns, underlines headings, and puts
-//     URLs in angle brackets.
+//   - The plain-text part wraps at 72 columns, underlines headings, numbers
+//     the contents and the items alike, and puts every URL in angle brackets
+//     on a line of its own (such a line may be longer than 72 columns).
+//   - Browser view: "Diese Ausgabe enthält 30 neue Artikel …" instead of the
+//     greeting and "hier ist Ihr …", and "Diese Ausgabe des Wochenüberblicks
+//     ging an alle, die ihn für … abonniert haben." in the footer.
 package templates

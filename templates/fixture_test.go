@@ -128,6 +128,8 @@ func goldenDigest() Digest {
 		More:     1,
 		Regions:  []Named{rST, rDE, rNI, rNW},
 		Topics:   []Named{tProzess, tRegister, tLowCode},
+
+		ArchiveURL: "https://digest.kommune21.example/archive?t=v1.SeLeCt0042",
 	}
 }
 

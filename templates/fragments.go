@@ -55,6 +55,7 @@ const (
 	fragItemText                       // "item.txt": article and N
 	fragFooterHTML                     // "footer": the Site alone (zero article key)
 	fragFooterText                     // "footer.txt": the Site alone
+	fragFooterWeb                      // "footer" of the browser view
 )
 
 // fragmentKey is every input of one rendered fragment: the article, which
@@ -180,7 +181,11 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 		gv.ItemsHTML, gv.ItemsText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
 		html, text = append(html, items), append(text, itemsText)
 	}
-	footer, err := s.fragment(buf, v.siteView, fragmentKey{kind: fragFooterHTML})
+	footerKind := fragFooterHTML
+	if v.Web {
+		footerKind = fragFooterWeb
+	}
+	footer, err := s.fragment(buf, v.siteView, fragmentKey{kind: footerKind})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,6 +252,7 @@ var fragmentTemplates = [...]string{
 
 	fragFooterHTML: "footer",
 	fragFooterText: "footer.txt",
+	fragFooterWeb:  "footer",
 }
 
 // fragment returns the fragment k of data (an *itemView, or the siteView for
@@ -261,7 +267,7 @@ func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, erro
 	name := fragmentTemplates[k.kind]
 	var err error
 	switch k.kind {
-	case fragTocHTML, fragItemHTML, fragFooterHTML:
+	case fragTocHTML, fragItemHTML, fragFooterHTML, fragFooterWeb:
 		err = s.html.ExecuteTemplate(buf, name, data)
 	default:
 		err = s.text.ExecuteTemplate(buf, name, data)

@@ -59,6 +59,28 @@ func TestDigest_Golden(t *testing.T) {
 	golden(t, "digest.txt", x.Bytes())
 }
 
+// TestWebView_Golden is the browser view ("Im Browser ansehen") of the
+// golden digest: the same articles, nothing of the recipient.
+func TestWebView_Golden(t *testing.T) {
+	s := mustNew(t)
+	page, err := s.WebView(goldenDigest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "webview.html", page)
+	r := goldenRecipient()
+	for _, personal := range []string{r.Email, "Mustermann", "unsubscribe", "preferences", "archive?t=", "Guten Tag", "Einstellungen", "Abmelden", "E-Mail ging an"} {
+		if bytes.Contains(page, []byte(personal)) {
+			t.Errorf("browser view shows %q", personal)
+		}
+	}
+	for _, want := range []string{"Kommunen bündeln Kräfte", "Diese Ausgabe enthält 6 neue Artikel", `<meta name="robots" content="noindex">`} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("browser view lacks %q", want)
+		}
+	}
+}
+
 func TestConfirmation_Golden(t *testing.T) {
 	s := mustNew(t)
 	subject, text, html, err := s.Confirmation("Erika Mustermann", "erika.mustermann@example.org", "https://digest.kommune21.example/confirm?t=v1.QwErTy4567")

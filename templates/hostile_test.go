@@ -115,8 +115,8 @@ func TestRender_HostileContent(t *testing.T) {
 		if bytes.Contains(h.Bytes(), []byte("&amp;amp;")) {
 			t.Error("HTML part double-escapes &amp;")
 		}
-		if strings.Count(strings.Join(f.hrefs, " "), "evil.example") != 2 {
-			t.Errorf("want the quoted URL linked twice (title, mehr…) with its quote encoded, hrefs: %q", f.hrefs)
+		if strings.Count(strings.Join(f.hrefs, " "), "evil.example") != 3 {
+			t.Errorf("want the quoted URL linked three times (contents, title, mehr…) with its quote encoded, hrefs: %q", f.hrefs)
 		}
 		for _, h := range f.hrefs {
 			if strings.Contains(h, `"`) || strings.Contains(h, "<") {

@@ -50,15 +50,15 @@ func TestParseSet_Broken(t *testing.T) {
 		{"unknown function", edit("subject.txt", "{{.CountPhrase}}", "{{plural .CountPhrase}}"), "plural"},
 		{"unknown field, found by the self-test", edit("digest.html", "{{.Intro}}", "{{.Introduction}}"), "Introduction"},
 		{"unknown field in a rarely taken branch", edit("digest.html", "und {{.MoreText}}", "und {{.MoreTxt}}"), "MoreTxt"},
-		{"inline style outside the stylesheet", edit("digest.html", `<p {{css "intro"}}>`, `<p style="color:red">`), "no {{css"},
+		{"inline style outside the stylesheet", edit("digest.html", `<div {{css "intro"}}>`, `<div style="color:red">`), "no {{css"},
 		{"bad css name", edit("digest.html", `{{css "intro"}}`, `{{css "Intro Text"}}`), "Intro Text"},
 		{"missing template", func(m fstest.MapFS) { delete(m, "confirm.txt") }, "confirm.txt"},
 		{"missing stylesheet", func(m fstest.MapFS) { delete(m, "style.css") }, "style.css"},
 		{"one name styled two ways by a descendant rule", func(m fstest.MapFS) {
 			edit("style.css", ".toc-line {", ".toc .greeting { color: #000000; }\n.toc-line {")(m)
-			edit("digest.html", `<p {{css "toc-heading"}}>`, `<p {{css "greeting"}}>`)(m)
+			edit("digest.html", `<div {{css "toc-heading"}}>`, `<div {{css "greeting"}}>`)(m)
 		}, "different names"},
-		{"template attribute fights the stylesheet", edit("style.css", ".container {", ".container { width: 640px; "), `width="600"`},
+		{"template attribute fights the stylesheet", edit("style.css", ".container {", ".container { width: 640px; "), `width="100%"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

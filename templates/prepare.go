@@ -84,7 +84,7 @@ func (s *Set) split(out []byte) (filled, error) {
 // It returns ErrNoArticles for an empty digest and an error naming the field
 // for a bad cadence or edition.
 func (s *Set) Prepare(d Digest) (*Prepared, error) {
-	v, err := s.digestView(d)
+	v, err := s.digestView(d, false)
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +117,46 @@ func (s *Set) execute(exec func(io.Writer, string, any) error, name string, v *d
 	return s.split(out)
 }
 
+// WebView renders the browser view of d ("Im Browser ansehen"): the
+// digest's HTML without anything personal (no greeting name, address,
+// preferences or unsubscribe link) and without the link to itself. It
+// shares the fragment cache with Prepare.
+func (s *Set) WebView(d Digest) ([]byte, error) {
+	d.ArchiveURL = ""
+	v, err := s.digestView(d, true)
+	if err != nil {
+		return nil, err
+	}
+	v.R = recipientView{}
+	v.Intro = "Diese Ausgabe enthält " + v.CountPhrase
+	if v.RegionPhrase != "" {
+		v.Intro += " " + v.RegionPhrase
+	}
+	v.Intro += "."
+	if d.More > 0 {
+		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
+	}
+	genitive := "des Wochenüberblicks"
+	if d.Cadence != "weekly" {
+		genitive = "des Tagesüberblicks"
+	}
+	v.Why = "Diese Ausgabe " + genitive + " ging an alle, die ihn für " + regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
+	f, err := s.execute(s.html.ExecuteTemplate, "digest.html", v)
+	if err != nil {
+		return nil, err
+	}
+	if len(f.slots) != 0 {
+		return nil, fmt.Errorf("templates: browser view has %d recipient slots, want none", len(f.slots))
+	}
+	return f.segs[0], nil
+}
+
 // Subject is the digest's subject line, the same for every recipient.
 func (p *Prepared) Subject() string { return p.subject }
 
-// digestView computes everything shared by the recipients of d.
-func (s *Set) digestView(d Digest) (*digestView, error) {
+// digestView computes everything shared by the recipients of d; web for the
+// browser view.
+func (s *Set) digestView(d Digest, web bool) (*digestView, error) {
 	ed, err := parseEdition(d.Cadence, d.Edition)
 	if err != nil {
 		return nil, err
@@ -132,7 +167,8 @@ func (s *Set) digestView(d Digest) (*digestView, error) {
 	if d.More < 0 {
 		return nil, fmt.Errorf("digest more %d: want 0 or more", d.More)
 	}
-	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More)}
+	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
+	v.Web = web
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
 	v.RegionPhrase = regionPhrase(d.Regions)

@@ -14,7 +14,7 @@ import (
 func sampleDigest() Digest {
 	at := time.Date(2026, time.February, 19, 7, 0, 0, 0, berlin)
 	return Digest{
-		Cadence: "weekly", Edition: "2026-W08", At: at, More: 1,
+		Cadence: "weekly", Edition: "2026-W08", At: at, More: 1, ArchiveURL: "https://example.org/archive?t=1",
 		Regions: []Named{{"DE", "Bundesweit"}, {"DE-TH", "Thüringen"}},
 		Topics:  []Named{{"it-sicherheit", "IT-Sicherheit"}},
 		Articles: []Article{
@@ -30,7 +30,7 @@ func sampleDigest() Digest {
 // inlineCSS runs the templates once on samples in collect mode and keeps the
 // inlined styles (see styler).
 func (s *Set) inlineCSS() error {
-	v, err := s.digestView(sampleDigest())
+	v, err := s.digestView(sampleDigest(), false)
 	if err != nil {
 		return fmt.Errorf("templates: sample digest: %w", err)
 	}
@@ -65,6 +65,9 @@ func (s *Set) selfTest() error {
 	p.Render(Recipient{Name: "Erika", Email: "e@example.org", UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"}, &h, &t)
 	if h.Len() == 0 || t.Len() == 0 {
 		return errors.New("templates: sample digest rendered empty")
+	}
+	if _, err := s.WebView(sampleDigest()); err != nil {
+		return err
 	}
 	if _, _, _, err := s.Confirmation("Erika", "e@example.org", "https://example.org/c"); err != nil {
 		return err

@@ -40,6 +40,10 @@ type Digest struct {
 	More     int       // further matching articles cut by the cap
 	Regions  []Named   // the subscribers' chosen regions; empty = all regions
 	Topics   []Named   // the subscribers' chosen topics; empty = all topics
+	// ArchiveURL is the signed, non-personal browser view of this digest
+	// ("Im Browser ansehen"); empty leaves the link out. It must be an
+	// absolute http(s) URL.
+	ArchiveURL string
 }
 
 // Site is the newsletter's fixed identity, shown in every mail.
@@ -80,6 +84,10 @@ type Set struct {
 type siteView struct {
 	SiteName, PortalURL, PortalHost, ReplyTo string
 	Imprint                                  []string
+	// Web is set for the browser view (WebView): no preheader, greeting,
+	// address, personal links, "Im Browser ansehen" or "antworten Sie auf
+	// diese E-Mail".
+	Web bool
 }
 
 // New parses all embedded templates and inlines the CSS, once. It fails on a
@@ -104,13 +112,20 @@ func parseSet(fsys fs.FS, site Site) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: read style.css: %w", err)
 	}
-	s := &Set{site: sv, styles: newStyler(string(css))}
+	outlook, err := fs.ReadFile(fsys, "outlook.css")
+	if err != nil {
+		return nil, fmt.Errorf("templates: read outlook.css: %w", err)
+	}
+	mso := newMSO(string(outlook))
+	s := &Set{site: sv, styles: newStyler(string(css), mso.css)}
 	if s.sentinel, err = newSentinel(); err != nil {
 		return nil, err
 	}
 	s.html, err = htmltemplate.New("").Funcs(htmltemplate.FuncMap{
-		"css":     s.styles.attr,
-		"headCSS": s.styles.head,
+		"css":       s.styles.attr,
+		"headCSS":   s.styles.head,
+		"mso":       mso.snippet,
+		"msoButton": mso.button,
 	}).ParseFS(fsys, "*.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse HTML: %w", err)

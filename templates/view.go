@@ -11,6 +11,7 @@ type digestView struct {
 	siteView
 	Subject      string
 	Preheader    string
+	ArchiveURL   string // "" when the digest has no browser view
 	CadenceName  string // "Wochenüberblick", "Tagesüberblick"
 	EditionShort string // "KW 8", "19. Februar 2026" (subject)
 	EditionLabel string // "Wochenüberblick · KW 8 · 19. Februar 2026" (header)

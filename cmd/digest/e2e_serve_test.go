@@ -257,6 +257,16 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 		t.Fatalf("no preferences link in the HTML part:\n%s", html)
 	}
 
+	// "Im Browser ansehen" opens the edition without anything of anna.
+	archiveLink := regexp.MustCompile(`https://digest\.example\.org/archive\?t=[A-Za-z0-9_.-]+`).FindString(html)
+	if archiveLink == "" || !strings.Contains(text, "<"+archiveLink+">") {
+		t.Fatalf("no browser-view link in both parts:\n%s", text)
+	}
+	if code, body := d.follow(t, "GET", archiveLink, nil); code != 200 || !strings.Contains(body, "Thüringen startet Bürgerportal") ||
+		strings.Contains(body, "anna@example.org") || strings.Contains(body, "Anna") || strings.Contains(body, "unsubscribe") {
+		t.Fatalf("GET browser view = %d\n%s", code, body)
+	}
+
 	// More ticks come and go: the edition is never sent twice.
 	runsBefore := strings.Count(d.log.String(), `msg="edition run finished" cadence=weekly`)
 	waitUntil(t, "two more weekly ticks", func() bool {

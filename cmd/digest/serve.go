@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kommune21/digest/archive"
 	"github.com/kommune21/digest/articles"
 	"github.com/kommune21/digest/digest"
 	"github.com/kommune21/digest/subscribers"
@@ -31,7 +32,8 @@ func cmdServe(a *app, args []string) error {
 		"Run the daemon: send the editions on DIGEST_SCHEDULE (weekly) and DIGEST_SCHEDULE_DAILY,\n"+
 			"catch up a missed edition at start, retry due deliveries every 5 minutes, poll DIGEST_FEEDS,\n"+
 			"purge unconfirmed subscribers after 30 days, prune the sent log after 8 weeks, and serve\n"+
-			"the confirm, unsubscribe and preferences pages behind the links in the emails.\n"+
+			"the confirm, unsubscribe and preferences pages behind the links in the emails and the\n"+
+			"browser view of each sent digest (/archive).\n"+
 			"SIGTERM or SIGINT stops it gracefully.",
 		groupMail, groupSend, groupServe)
 	addr := fs.String("addr", DefaultAddr, "listen `address` (host:port) of the web pages")
@@ -61,9 +63,16 @@ func cmdServe(a *app, args []string) error {
 		return err
 	}
 	subs := subscribers.NewStore(db, nil)
+	tmpl, err := a.templateSet()
+	if err != nil {
+		return err
+	}
+	// The browser view of each sent digest ("Im Browser ansehen").
+	view := &archive.Handler{DB: db, Templates: tmpl, Signer: signer, Pages: pages, Site: a.newsletterName(), Log: a.log}
 	handler, err := subscribers.NewHandler(subscribers.HandlerDeps{
 		Store: subs, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
 		Log: a.log, Site: a.newsletterName(),
+		Routes: map[string]http.Handler{"GET " + archive.Path: view},
 	})
 	if err != nil {
 		return err
