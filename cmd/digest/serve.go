@@ -61,9 +61,14 @@ func cmdServe(a *app, args []string) error {
 		return err
 	}
 	subs := subscribers.NewStore(db, nil)
+	notices, err := a.noticeMailer()
+	if err != nil {
+		return err
+	}
 	handler, err := subscribers.NewHandler(subscribers.HandlerDeps{
 		Store: subs, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
 		Log: a.log, Site: a.newsletterName(),
+		Mailer: notices, BaseURL: a.cfg.BaseURL, Sender: a.cfg.FromAddress().Address,
 	})
 	if err != nil {
 		return err
@@ -90,7 +95,10 @@ func cmdServe(a *app, args []string) error {
 			if n > 0 {
 				a.log.Info("purged unconfirmed subscribers", "count", n)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return subs.PurgeNoticeLog(ctx)
 		}},
 	}
 	if len(a.cfg.Feeds) > 0 {
@@ -133,6 +141,9 @@ func cmdServe(a *app, args []string) error {
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		a.log.Warn("web server shutdown", "err", err)
+	}
+	if err := handler.Close(ctx); err != nil {
+		a.log.Warn("signup mails still queued at shutdown", "err", err)
 	}
 	if err := sched.Stop(ctx); err != nil {
 		// Sends cut off here are repeated by the next run: the outbox records
