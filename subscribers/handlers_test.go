@@ -99,7 +99,10 @@ func newFixtureWith(t *testing.T, db *store.DB, extra subscribers.HandlerDeps) *
 	st := subscribers.NewStore(db, clk.now)
 	d := extra
 	d.Store, d.Taxonomy, d.DB, d.Signer, d.Pages = st, taxonomy.NewStore(db), db, signer, pages
-	d.Site, d.Mailer, d.BaseURL, d.Sender, d.Now = "Kommune21 Digest", mb, fixtureBaseURL, "digest@example.org", clk.now
+	d.Site, d.BaseURL, d.Sender, d.Now = "Kommune21 Digest", fixtureBaseURL, "digest@example.org", clk.now
+	if d.Mailer == nil {
+		d.Mailer = mb
+	}
 	if d.Rate == 0 {
 		d.Rate, d.Burst = 1000, 1000
 	}

@@ -129,7 +129,10 @@ func NewHandler(d HandlerDeps) (*Handler, error) {
 	if d.Mailer != nil {
 		h.queue, h.stopped = make(chan noticeJob, d.QueueSize), make(chan struct{})
 		go h.work()
-		// SIGNUP-ROUTES
+		h.mux.HandleFunc("GET /subscribe", h.subscribePage)
+		h.mux.HandleFunc("POST /subscribe", h.subscribe)
+		h.mux.HandleFunc("GET /manage", h.managePage)
+		h.mux.HandleFunc("POST /manage", h.manage)
 		h.mux.HandleFunc("POST /resubscribe", h.resubscribe)
 	}
 	h.mux.HandleFunc("GET /unsubscribe", h.unsubscribePage)

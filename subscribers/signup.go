@@ -17,8 +17,8 @@ import (
 // send to one address, whoever asks and from wherever: together they make
 // signup bombing of someone else's inbox pointless.
 const (
-	NoticeMaxPerDay  = 3                // mails per address per 24 hours
-	NoticeMinSpacing = 10 * time.Minute // between two mails to one address
+	NoticeMaxPerDay  = 3                // mails per address per 24 hours, all kinds together
+	NoticeMinSpacing = 10 * time.Minute // between two mails of the same kind to one address
 	noticeWindow     = 24 * time.Hour
 )
 
@@ -142,15 +142,24 @@ func (s *Store) requestSignupTx(ctx context.Context, tx *sqlx.Tx, req SignupRequ
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM notice_mails WHERE address_hash = ? AND sent_at < ?`), hash, store.T(now.Add(-noticeWindow))); err != nil {
 		return err
 	}
-	var times []time.Time
-	if err := tx.SelectContext(ctx, &times, s.db.Rebind(`SELECT sent_at FROM notice_mails WHERE address_hash = ? ORDER BY sent_at DESC`), hash); err != nil {
+	var sent []struct {
+		Kind   string    `db:"kind"`
+		SentAt time.Time `db:"sent_at"`
+	}
+	if err := tx.SelectContext(ctx, &sent, s.db.Rebind(`SELECT kind, sent_at FROM notice_mails WHERE address_hash = ?`), hash); err != nil {
 		return err
 	}
-	if len(times) >= NoticeMaxPerDay || (len(times) > 0 && now.Sub(times[0]) < NoticeMinSpacing) {
+	limited := len(sent) >= NoticeMaxPerDay
+	for _, m := range sent {
+		if m.Kind == string(res.Notice) && now.Sub(m.SentAt) < NoticeMinSpacing {
+			limited = true
+		}
+	}
+	if limited {
 		res.Notice, res.Limited = "", true
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO notice_mails (address_hash, sent_at) VALUES (?, ?)`), hash, now); err != nil {
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO notice_mails (address_hash, kind, sent_at) VALUES (?, ?, ?)`), hash, string(res.Notice), now); err != nil {
 		return err
 	}
 

@@ -31,7 +31,8 @@ func cmdServe(a *app, args []string) error {
 		"Run the daemon: send the editions on DIGEST_SCHEDULE (weekly) and DIGEST_SCHEDULE_DAILY,\n"+
 			"catch up a missed edition at start, retry due deliveries every 5 minutes, poll DIGEST_FEEDS,\n"+
 			"purge unconfirmed subscribers after 30 days, prune the sent log after 8 weeks, and serve\n"+
-			"the confirm, unsubscribe and preferences pages behind the links in the emails.\n"+
+			"the confirm, unsubscribe and preferences pages behind the links in the emails and the\n"+
+			"public signup (/subscribe, /manage; `digest form` prints an embeddable form).\n"+
 			"SIGTERM or SIGINT stops it gracefully.",
 		groupMail, groupSend, groupServe)
 	addr := fs.String("addr", DefaultAddr, "listen `address` (host:port) of the web pages")
@@ -56,20 +57,8 @@ func cmdServe(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	pages, err := templates.NewPages()
-	if err != nil {
-		return err
-	}
 	subs := subscribers.NewStore(db, nil)
-	notices, err := a.noticeMailer()
-	if err != nil {
-		return err
-	}
-	handler, err := subscribers.NewHandler(subscribers.HandlerDeps{
-		Store: subs, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
-		Log: a.log, Site: a.newsletterName(),
-		Mailer: notices, BaseURL: a.cfg.BaseURL, Sender: a.cfg.FromAddress().Address,
-	})
+	handler, err := a.webHandler()
 	if err != nil {
 		return err
 	}
@@ -155,6 +144,33 @@ func cmdServe(a *app, args []string) error {
 		return fmt.Errorf("web server: %w", serveErr)
 	}
 	return nil
+}
+
+// webHandler builds the subscriber pages and the public signup as `digest
+// serve` runs them.
+func (a *app) webHandler() (*subscribers.Handler, error) {
+	db, err := a.openDB()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := templates.NewPages()
+	if err != nil {
+		return nil, err
+	}
+	notices, err := a.noticeMailer()
+	if err != nil {
+		return nil, err
+	}
+	return subscribers.NewHandler(subscribers.HandlerDeps{
+		Store: subscribers.NewStore(db, nil), Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
+		Log: a.log, Site: a.newsletterName(),
+		Mailer: notices, BaseURL: a.cfg.BaseURL, Sender: a.cfg.FromAddress().Address,
+		PrivacyURL: a.cfg.PrivacyURL, TrustedProxies: a.cfg.TrustedProxies,
+	})
 }
 
 // feedPoller imports every DIGEST_FEEDS URL with the code of `digest articles import`.

@@ -19,6 +19,7 @@ CREATE INDEX consent_events_subscriber ON consent_events (subscriber_id);
 -- as a SHA-256 of its identity key, and rows older than a day are deleted.
 CREATE TABLE notice_mails (
     address_hash TEXT NOT NULL,
+    kind         TEXT NOT NULL,
     sent_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX notice_mails_address ON notice_mails (address_hash, sent_at);
