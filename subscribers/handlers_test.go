@@ -22,7 +22,7 @@ import (
 const handlerSecret = "k1:0123456789abcdef0123"
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	store  *subscribers.Store
 	signer *subscribers.Signer
@@ -84,7 +84,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 
 // newFixtureWith builds the handler with the fixture's parts and whatever
 // extra deps sets (trusted proxies, limits).
-func newFixtureWith(t *testing.T, db *store.DB, extra subscribers.HandlerDeps) *fixture {
+func newFixtureWith(t testing.TB, db *store.DB, extra subscribers.HandlerDeps) *fixture {
 	t.Helper()
 	signer, err := subscribers.NewSigner(handlerSecret)
 	if err != nil {
