@@ -618,7 +618,7 @@ type policyDigest struct {
 var (
 	moreRe  = regexp.MustCompile(`(?m)^Und (\d+) weiterer? Artikel auf`)
 	totalRe = regexp.MustCompile(`(\d+) neuer? Artikel`)
-	linkRe  = regexp.MustCompile(`mehr… <([^>]+)>`)
+	linkRe  = regexp.MustCompile(`(?m)^<(https://www\.kommune21\.de/meldung_[^>]+)>\r?$`) // an item's link line in the text part
 )
 
 func parseDigest(t *testing.T, byURL map[string]string, subject, text string) policyDigest {

@@ -7,7 +7,13 @@
 //   - An address exists once, whatever its case (email_key is the lowercased address).
 //     It is shown as entered.
 //   - Status moves pending → active → unsubscribed | bounced; unsubscribed and bounced
-//     subscribers receive nothing. Only a new confirmation makes them active again.
+//     subscribers receive nothing. Only a new confirmation makes them active again:
+//     Confirm activates pending subscribers only, and an unsubscribed or bounced
+//     one becomes pending again only through RequestSignup, which mails a fresh
+//     /confirm link to the address. No page ever shows a confirm token (the
+//     unsubscribe link travels in every forwarded digest and gateway log).
+//   - consent_events keeps each step of the consent as it happened: the request
+//     (time, IP, page, choices), the confirmation through the mailed link.
 //   - An empty region set means all regions, an empty topic set all topics.
 //   - Erasure (Delete) removes address and name; delivery counts stay anonymous.
 //

@@ -22,7 +22,7 @@ func (h *Handler) subscriberFor(w http.ResponseWriter, r *http.Request, p Purpos
 	}
 	c, err := h.d.Signer.Verify(tok, p)
 	if err != nil {
-		h.d.Log.Info("rejected link", "purpose", string(p), "reason", err.Error(), "client_ip", clientIP(r))
+		h.d.Log.Info("rejected link", "purpose", string(p), "reason", err.Error(), "client_ip", h.clientIP(r))
 		h.message(w, r, http.StatusBadRequest, MsgInvalidLink)
 		return Subscriber{}, false
 	}
@@ -50,8 +50,14 @@ func (h *Handler) links(sub Subscriber, self Purpose, d *PageData) {
 	d.Action = link(self)
 	d.PreferencesURL = link(PurposePreferences)
 	d.UnsubscribeURL = link(PurposeUnsubscribe)
-	if sub.Status == StatusUnsubscribed {
-		d.ResubscribeAction = link(PurposeConfirm)
+	// "Wieder anmelden" only asks for a fresh confirmation mail; a confirm
+	// token never appears on a page (it would make the unsubscribe link,
+	// which travels in every forwarded digest, a subscribe link).
+	if h.d.Mailer != nil {
+		d.SignupURL = "/subscribe"
+	}
+	if (sub.Status == StatusUnsubscribed || sub.Status == StatusBounced) && h.d.Mailer != nil {
+		d.ResubscribeAction = "/resubscribe?t=" + h.d.Signer.Token(PurposeUnsubscribe, sub.ID, sub.Email)
 	}
 	d.Email, d.Name, d.State = sub.Email, sub.Name, sub.Status
 }
@@ -108,7 +114,7 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	was := sub.Status
-	sub, err := h.d.Store.Confirm(r.Context(), sub.ID, clientIP(r), ConsentSourceConfirmLink)
+	sub, err := h.d.Store.Confirm(r.Context(), sub.ID, h.clientIP(r), ConsentSourceConfirmLink)
 	if errors.Is(err, ErrNotFound) {
 		h.message(w, r, http.StatusNotFound, MsgNotFound)
 		return

@@ -15,6 +15,8 @@ const (
 	PageConfirm     = "confirm"
 	PagePreferences = "preferences"
 	PageMessage     = "message" // errors and notices; PageData.Kind says which
+	PageSubscribe   = "subscribe"
+	PageManage      = "manage"
 )
 
 // Message kinds for PageMessage.
@@ -26,6 +28,9 @@ const (
 	MsgRateLimited = "rate-limited" // too many requests (429)
 	MsgError       = "error"        // server error (500)
 	MsgNoEdition   = "no-edition"   // archive: a digest never sent or no longer kept (404)
+	MsgUnsupported = "unsupported"  // a form post that is not urlencoded (415)
+	MsgTooLarge    = "too-large"    // body over the limit (413)
+	MsgBadForm     = "bad-form"     // unreadable form (400)
 )
 
 // PageData is what every page template sees. Values are plain text; the
@@ -43,14 +48,29 @@ type PageData struct {
 	Action            string // form action of this page: path and query with the token
 	PreferencesURL    string // relative link to the preferences page ("" = none)
 	UnsubscribeURL    string // relative link to the unsubscribe page
-	ResubscribeAction string // form action that confirms again (unsubscribe page)
+	ResubscribeAction string // form action that asks for a fresh confirmation mail (unsubscribe page)
+	Resubscribed      bool   // unsubscribe page: that mail was just requested
+	SignupURL         string // the public signup form ("" = not served)
 
 	Regions  []Choice // preferences: every region, chosen ones checked
 	Topics   []Choice // preferences: every topic
 	Cadences []Choice // preferences: weekly, daily
 	Errors   []string // preferences: each unknown value, named
 	Summary  Summary  // preferences: the saved choices in words
+
+	Form        SignupForm        // subscribe, manage: the reader's input, kept on errors
+	FieldErrors map[string]string // subscribe, manage: field name → problem, shown next to the field
+	ErrorFields []FieldProblem    // the same in form order, for the summary at the top
+	PrivacyURL  string            // link to the privacy notice ("" = none)
+	Sender      string            // who sends the newsletter (consent sentence)
+	Honeypot    string            // name of the field people never see
 }
+
+// SignupForm is what a reader typed into the signup or manage form.
+type SignupForm struct{ Email, Name string }
+
+// FieldProblem is one field's problem for the error summary.
+type FieldProblem struct{ Field, Msg string }
 
 // Choice is one checkbox or radio button.
 type Choice struct {

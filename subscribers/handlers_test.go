@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,14 +22,69 @@ import (
 const handlerSecret = "k1:0123456789abcdef0123"
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	store  *subscribers.Store
 	signer *subscribers.Signer
 	h      *subscribers.Handler
+	mail   *mailbox
+	clock  *clock
 }
 
+// mailbox records the notices the handler sends (the e2e test sends them
+// through a real SMTP server).
+type mailbox struct {
+	mu   sync.Mutex
+	sent []subscribers.Notice
+	fail error
+}
+
+func (m *mailbox) SendNotice(_ context.Context, n subscribers.Notice) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	m.sent = append(m.sent, n)
+	return nil
+}
+
+// to returns the notices sent to email so far.
+func (m *mailbox) to(email string) []subscribers.Notice {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []subscribers.Notice
+	for _, n := range m.sent {
+		if strings.EqualFold(n.Email, email) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// clock is a settable time for the store and the limiters.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+const fixtureBaseURL = "https://digest.example.org"
+
 func newFixture(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	return newFixtureWith(t, db, subscribers.HandlerDeps{})
+}
+
+// newFixtureWith builds the handler with the fixture's parts and whatever
+// extra deps sets (trusted proxies, limits).
+func newFixtureWith(t testing.TB, db *store.DB, extra subscribers.HandlerDeps) *fixture {
 	t.Helper()
 	signer, err := subscribers.NewSigner(handlerSecret)
 	if err != nil {
@@ -38,15 +94,27 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := subscribers.NewStore(db, nil)
-	h, err := subscribers.NewHandler(subscribers.HandlerDeps{
-		Store: st, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
-		Site: "Kommune21 Digest", Rate: 1000, Burst: 1000,
-	})
+	clk := &clock{t: time.Now()}
+	mb := &mailbox{}
+	st := subscribers.NewStore(db, clk.now)
+	d := extra
+	d.Store, d.Taxonomy, d.DB, d.Signer, d.Pages = st, taxonomy.NewStore(db), db, signer, pages
+	d.Site, d.BaseURL, d.Sender, d.Now = "Kommune21 Digest", fixtureBaseURL, "digest@example.org", clk.now
+	if d.Mailer == nil {
+		d.Mailer = mb
+	}
+	if d.Rate == 0 {
+		d.Rate, d.Burst = 1000, 1000
+	}
+	if d.SignupPerHour == 0 {
+		d.SignupPerHour, d.SignupBurst = 1e6, 1000
+	}
+	h, err := subscribers.NewHandler(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, db: db, store: st, signer: signer, h: h}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	return &fixture{t: t, db: db, store: st, signer: signer, h: h, mail: mb, clock: clk}
 }
 
 func (f *fixture) add(email string, status subscribers.Status) subscribers.Subscriber {
@@ -150,7 +218,7 @@ func TestHandler_Unsubscribe(t *testing.T) {
 		})
 		t.Run("PageOffersResubscribe", func(t *testing.T) {
 			r := f.do("GET", target, nil)
-			wantPage(t, r, 200, "Wieder anmelden", `action="/confirm?t=`)
+			wantPage(t, r, 200, "Wieder anmelden", `action="/resubscribe?t=`)
 		})
 	})
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/kommune21/digest/taxonomy"
@@ -38,6 +40,22 @@ type HandlerDeps struct {
 	// Burst at once. Zero values give 2/s and a burst of 20.
 	Rate  float64
 	Burst int
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (DIGEST_TRUSTED_PROXIES); empty = the connection's peer is the client.
+	TrustedProxies []netip.Prefix
+
+	// Public signup. Without a Mailer, /subscribe, /manage and "wieder
+	// anmelden" are not served.
+	Mailer     Mailer
+	BaseURL    string // absolute base of the links in the mails (DIGEST_BASE_URL)
+	Sender     string // the sender named in the consent sentence
+	PrivacyURL string // privacy notice (DIGEST_PRIVACY_URL), "" = none
+	// Per client address: SignupPerHour form posts an hour on average,
+	// SignupBurst at once. Zero values give 20 and 5.
+	SignupPerHour float64
+	SignupBurst   int
+	QueueSize     int // accepted requests waiting for the worker; 0 = 1000
 }
 
 // Handler serves the subscriber-facing pages:
@@ -51,12 +69,27 @@ type HandlerDeps struct {
 //	GET  /healthz           "ok" when the database answers
 //	…                       and HandlerDeps.Routes (the archive's browser view)
 //
+// With a Mailer also the public pages:
+//
+//	GET  /subscribe         signup form (?regions=DE-BY&topics=… preselect)
+//	POST /subscribe         double opt-in request; the same answer for every valid address
+//	GET  /manage            asks for an address
+//	POST /manage            mails the address its links if it is subscribed; the same answer either way
+//	POST /resubscribe?t=…   "wieder anmelden" from the unsubscribe page: mails a fresh confirmation
+//
 // A GET never changes state (mail scanners follow links). A bad token gets a
 // 400 page, an erased subscriber a 404 page; neither changes anything.
 type Handler struct {
-	d     HandlerDeps
-	mux   *http.ServeMux
-	limit *limiter
+	d           HandlerDeps
+	mux         *http.ServeMux
+	limit       *limiter
+	signupLimit *limiter
+
+	qmu     sync.Mutex
+	closed  bool
+	queue   chan noticeJob
+	pending sync.WaitGroup
+	stopped chan struct{}
 }
 
 // MaxBodyBytes caps a request body; the largest legitimate form (every region
@@ -81,9 +114,31 @@ func NewHandler(d HandlerDeps) (*Handler, error) {
 	if d.Burst <= 0 {
 		d.Burst = 20
 	}
-	h := &Handler{d: d, mux: http.NewServeMux(), limit: newLimiter(d.Rate, d.Burst, d.Now)}
+	if d.SignupPerHour <= 0 {
+		d.SignupPerHour = 20
+	}
+	if d.SignupBurst <= 0 {
+		d.SignupBurst = 5
+	}
+	if d.QueueSize <= 0 {
+		d.QueueSize = 1000
+	}
+	if d.Mailer != nil && !strings.HasPrefix(d.BaseURL, "http") {
+		return nil, errors.New("subscribers: NewHandler with a Mailer needs the absolute BaseURL")
+	}
+	h := &Handler{d: d, mux: http.NewServeMux(), limit: newLimiter(d.Rate, d.Burst, d.Now),
+		signupLimit: newLimiter(d.SignupPerHour/3600, d.SignupBurst, d.Now)}
 	if err := h.selfTest(); err != nil {
 		return nil, err
+	}
+	if d.Mailer != nil {
+		h.queue, h.stopped = make(chan noticeJob, d.QueueSize), make(chan struct{})
+		go h.work()
+		h.mux.HandleFunc("GET /subscribe", h.subscribePage)
+		h.mux.HandleFunc("POST /subscribe", h.subscribe)
+		h.mux.HandleFunc("GET /manage", h.managePage)
+		h.mux.HandleFunc("POST /manage", h.manage)
+		h.mux.HandleFunc("POST /resubscribe", h.resubscribe)
 	}
 	h.mux.HandleFunc("GET /unsubscribe", h.unsubscribePage)
 	h.mux.HandleFunc("POST /unsubscribe", h.unsubscribe)
@@ -112,23 +167,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	}
-	if r.URL.Path != "/healthz" && !h.limit.allow(clientIP(r)) {
+	if r.URL.Path != "/healthz" && !h.limit.allow(h.clientIP(r)) {
 		hd.Set("Retry-After", "10")
 		h.message(w, r, http.StatusTooManyRequests, MsgRateLimited)
 		return
 	}
 	h.mux.ServeHTTP(w, r)
-}
-
-// clientIP is the host part of the connection's address. Behind a reverse
-// proxy this is the proxy; the daemon is meant to face the network itself or
-// sit behind a proxy that limits on its own.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // render writes a page with status; a template error becomes a plain 500.
@@ -170,7 +214,9 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) selfTest() error {
 	sample := PageData{
 		Site: "Test", Email: "a@example.org", Name: "A", State: StatusActive, Action: "/x?t=1",
-		PreferencesURL: "/preferences?t=1", UnsubscribeURL: "/unsubscribe?t=1", ResubscribeAction: "/confirm?t=1",
+		PreferencesURL: "/preferences?t=1", UnsubscribeURL: "/unsubscribe?t=1", ResubscribeAction: "/resubscribe?t=1",
+		Form: SignupForm{Email: "a@example.org"}, FieldErrors: map[string]string{"email": "x", "name": "x", "regions": "x", "topics": "x", "cadence": "x"},
+		ErrorFields: []FieldProblem{{Field: "email", Msg: "x"}}, PrivacyURL: "https://example.org/datenschutz", Sender: "a@example.org", Honeypot: HoneypotField,
 		Regions:  []Choice{{Value: "DE", Label: "Bundesweit", Checked: true}},
 		Topics:   []Choice{{Value: "open-source", Label: "Open Source"}},
 		Cadences: []Choice{{Value: "weekly", Label: "wöchentlich", Checked: true}},
@@ -180,14 +226,14 @@ func (h *Handler) selfTest() error {
 		for _, done := range []bool{false, true} {
 			d := sample
 			d.State, d.Done = st, done
-			for _, p := range []string{PageUnsubscribe, PageConfirm, PagePreferences} {
+			for _, p := range []string{PageUnsubscribe, PageConfirm, PagePreferences, PageSubscribe, PageManage} {
 				if err := h.d.Pages.Render(&bytes.Buffer{}, p, d); err != nil {
 					return fmt.Errorf("subscribers: page %s: %w", p, err)
 				}
 			}
 		}
 	}
-	for _, k := range []string{MsgInvalidLink, MsgMissingLink, MsgNotFound, MsgNoPage, MsgRateLimited, MsgError, MsgNoEdition} {
+	for _, k := range []string{MsgInvalidLink, MsgMissingLink, MsgNotFound, MsgNoPage, MsgRateLimited, MsgError, MsgUnsupported, MsgTooLarge, MsgBadForm, MsgNoEdition} {
 		if err := h.d.Pages.Render(&bytes.Buffer{}, PageMessage, PageData{Site: "Test", Kind: k}); err != nil {
 			return fmt.Errorf("subscribers: page %s/%s: %w", PageMessage, k, err)
 		}

@@ -177,15 +177,27 @@ func (s *Store) UpdateChoicesTx(ctx context.Context, tx *sqlx.Tx, sub Subscriber
 	return s.writeChoices(ctx, tx, sub.ID, sub.Regions, sub.Topics)
 }
 
-// Confirm makes a pending (or unsubscribed) subscriber active and records the
-// double opt-in evidence. Confirming an active subscriber changes nothing.
-// A bounced address stays bounced: its mailbox is gone.
+// Confirm makes a pending subscriber active and records the double opt-in
+// evidence (time, the confirming IP, source) on the subscriber and as a
+// consent event. Only a pending subscriber is confirmed: an unsubscribed or
+// bounced one first asks again (RequestSignup), which mails a fresh link to
+// the address, so a confirmation always means the mailbox's owner clicked a
+// link sent to it. Confirming an active subscriber changes nothing.
 func (s *Store) Confirm(ctx context.Context, id int64, ip, source string) (Subscriber, error) {
 	now := store.T(s.now())
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`
-		UPDATE subscribers SET status = 'active', confirmed_at = ?, updated_at = ?,
-			consent_at = ?, consent_method = 'double-opt-in', consent_ip = ?, consent_source = ?, unsubscribed_at = NULL
-		WHERE id = ? AND status IN ('pending', 'unsubscribed')`), now, now, now, ip, source, id)
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.Rebind(`
+			UPDATE subscribers SET status = 'active', confirmed_at = ?, updated_at = ?,
+				consent_at = ?, consent_method = 'double-opt-in', consent_ip = ?, consent_source = ?, unsubscribed_at = NULL
+			WHERE id = ? AND status = 'pending'`), now, now, now, ip, source, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return s.addEvent(ctx, tx, id, now, EventConfirmed, ip, source, "")
+	})
 	if err != nil {
 		return Subscriber{}, fmt.Errorf("confirm subscriber %d: %w", id, err)
 	}

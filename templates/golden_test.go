@@ -92,6 +92,27 @@ func TestConfirmation_Golden(t *testing.T) {
 	golden(t, "confirm.txt", []byte(text))
 }
 
+func TestLinks_Golden(t *testing.T) {
+	s := mustNew(t)
+	for _, already := range []bool{false, true} {
+		subject, text, html, err := s.Links("Erika Mustermann", "erika.mustermann@example.org",
+			"https://digest.kommune21.example/preferences?t=v1.PrEf", "https://digest.kommune21.example/unsubscribe?t=v1.UnSub", already)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "links"
+		if already {
+			name = "links-already"
+		}
+		golden(t, name+".subject.txt", []byte(subject+"\n"))
+		golden(t, name+".html", []byte(html))
+		golden(t, name+".txt", []byte(text))
+	}
+	if _, _, _, err := s.Links("", "a@example.org", "/preferences?t=x", "https://x.example/u", false); err == nil {
+		t.Error("a relative URL was accepted")
+	}
+}
+
 // TestDigest_WellFormedForMailClients checks what the CSS inlining promises:
 // no attribute twice on an element, no collect-mode markers left, a style on
 // every visible text element, lang="de", and nothing loaded from outside.

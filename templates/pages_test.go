@@ -28,7 +28,7 @@ func TestPages_RenderEscapes(t *testing.T) {
 	}
 	data := struct {
 		Site, Kind, Email, Name, State, Action, PreferencesURL, UnsubscribeURL, ResubscribeAction string
-		Done                                                                                      bool
+		Done, Resubscribed                                                                        bool
 	}{Site: `<b>Site</b>`, Email: `"><script>x()</script>@example.org`, State: "active", Action: "javascript:alert(1)",
 		PreferencesURL: "/preferences?t=a"}
 	var b strings.Builder

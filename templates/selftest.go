@@ -69,6 +69,9 @@ func (s *Set) selfTest() error {
 	if _, err := s.WebView(sampleDigest()); err != nil {
 		return err
 	}
+	if _, _, _, err := s.Links("Erika", "e@example.org", "https://example.org/p", "https://example.org/u", true); err != nil {
+		return fmt.Errorf("templates: self-test links: %w", err)
+	}
 	if _, _, _, err := s.Confirmation("Erika", "e@example.org", "https://example.org/c"); err != nil {
 		return err
 	}

@@ -138,12 +138,12 @@ func parseSet(fsys fs.FS, site Site) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse text: %w", err)
 	}
-	for _, name := range []string{"digest.html", "toc-line", "item", "confirm.html"} {
+	for _, name := range []string{"digest.html", "toc-line", "item", "confirm.html", "links.html"} {
 		if s.html.Lookup(name) == nil {
 			return nil, fmt.Errorf("templates: %s missing", name)
 		}
 	}
-	for _, name := range []string{"digest.txt", "toc-line.txt", "item.txt", "subject.txt", "confirm.txt", "confirm_subject.txt"} {
+	for _, name := range []string{"digest.txt", "toc-line.txt", "item.txt", "subject.txt", "confirm.txt", "confirm_subject.txt", "links.txt", "links_subject.txt"} {
 		if s.text.Lookup(name) == nil {
 			return nil, fmt.Errorf("templates: %s missing", name)
 		}

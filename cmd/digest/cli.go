@@ -101,6 +101,7 @@ func commands() []command {
 			{name: "show", summary: "show one run (default: the latest) with errors grouped by reason", run: cmdRunsShow},
 		}},
 		{name: "serve", summary: "run the scheduler and the subscriber web pages", run: cmdServe},
+		{name: "form", summary: "print an embeddable HTML signup form for the portal", run: cmdForm},
 		{name: "config", summary: "print the effective configuration (secrets redacted)", run: cmdConfig},
 	}
 }

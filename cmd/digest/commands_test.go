@@ -92,7 +92,7 @@ func TestDemo(t *testing.T) {
 				t.Errorf("%s: subject %q is not of edition %s", file, subj, edition)
 			}
 			text, _ := mailParts(t, data)
-			links := regexp.MustCompile(`mehr… <([^>]+)>`).FindAllStringSubmatch(text, -1)
+			links := regexp.MustCompile(`(?m)^<(https?://[^>]+/meldung[^>]*)>\r?$`).FindAllStringSubmatch(text, -1)
 			if len(links) != n {
 				t.Errorf("%s lists %d articles, the table says %d", file, len(links), n)
 			}
@@ -201,7 +201,12 @@ func TestPreviewCommand(t *testing.T) {
 		}
 		// The edition sends what the previews showed; a preview now reads the plan.
 		c.ok("run", "--at", when)
-		if again := c.ok("preview", "th@example.org", "--at", when); again != th {
+		// Only a planned digest has a browser view: the preview now links to it.
+		again := c.ok("preview", "th@example.org", "--at", when)
+		if !strings.Contains(again, "Im Browser ansehen:") {
+			t.Errorf("preview after the run has no browser-view link:\n%s", again)
+		}
+		if again = regexp.MustCompile(`\n\nIm Browser ansehen:\n<[^>]+>`).ReplaceAllString(again, ""); again != th {
 			t.Errorf("preview after the run:\n%s\nbefore:\n%s", again, th)
 		}
 		files, _ := filepath.Glob(filepath.Join(c.dir, "outbox", "r*.eml"))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/kommune21/digest/internal/redact"
 	"github.com/kommune21/digest/mailer"
 	"github.com/kommune21/digest/store"
+	"github.com/kommune21/digest/subscribers"
 )
 
 // Config is the whole configuration, read once from DIGEST_* variables and then
@@ -40,6 +42,9 @@ type Config struct {
 	DKIMSelector  string        // DIGEST_DKIM_SELECTOR
 	DKIMKeyFile   string        // DIGEST_DKIM_KEY_FILE
 	LogLevel      slog.Level    // DIGEST_LOG_LEVEL
+
+	TrustedProxies []netip.Prefix // DIGEST_TRUSTED_PROXIES, CIDR list; empty = X-Forwarded-For ignored
+	PrivacyURL     string         // DIGEST_PRIVACY_URL, privacy notice linked from the signup form
 
 	// set records which values came from flags (for `digest config`).
 	set map[string]bool
@@ -168,6 +173,32 @@ func settings() []setting {
 			if err := c.LogLevel.UnmarshalText([]byte(strings.TrimSpace(v))); err != nil {
 				return fmt.Errorf("DIGEST_LOG_LEVEL=%q: use debug, info, warn or error", v)
 			}
+			return nil
+		}))
+	add(s("DIGEST_TRUSTED_PROXIES", "trusted-proxies", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (default none)", groupServe, false,
+		func(c *Config) string {
+			var parts []string
+			for _, p := range c.TrustedProxies {
+				parts = append(parts, p.String())
+			}
+			return strings.Join(parts, ",")
+		},
+		func(c *Config, v string) error {
+			ps, err := subscribers.ParseTrustedProxies(v)
+			if err != nil {
+				return fmt.Errorf("DIGEST_TRUSTED_PROXIES: %v: give CIDRs such as 10.0.0.0/8,::1/128", err)
+			}
+			c.TrustedProxies = ps
+			return nil
+		}))
+	add(s("DIGEST_PRIVACY_URL", "privacy-url", "privacy notice URL linked from the signup form (default none)", groupMail, false,
+		func(c *Config) string { return c.PrivacyURL },
+		func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+				return fmt.Errorf("DIGEST_PRIVACY_URL=%q: give an absolute http(s) URL such as https://www.example.org/datenschutz", v)
+			}
+			c.PrivacyURL = v
 			return nil
 		}))
 	shows := map[string]func(string) string{

@@ -35,6 +35,9 @@ func TestLoadConfig_Errors(t *testing.T) {
 		{"DIGEST_FROM", "not an address", "DIGEST_FROM"},
 		{"DIGEST_BASE_URL", "digest.example.org", "DIGEST_BASE_URL"},
 		{"DIGEST_DKIM_DOMAIN", "kommune21.example", "DKIM"},
+		{"DIGEST_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "DIGEST_TRUSTED_PROXIES"},
+		{"DIGEST_TRUSTED_PROXIES", "10.0.0.0/40", "10.0.0.0/40"},
+		{"DIGEST_PRIVACY_URL", "datenschutz.html", "DIGEST_PRIVACY_URL"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			c, err := LoadConfig(func(k string) string {
@@ -53,6 +56,24 @@ func TestLoadConfig_Errors(t *testing.T) {
 				t.Fatalf("error shows a password: %v", err)
 			}
 		})
+	}
+}
+
+func TestLoadConfig_TrustedProxiesAndPrivacyURL(t *testing.T) {
+	c, err := LoadConfig(envOf(map[string]string{"DIGEST_TRUSTED_PROXIES": " 10.0.0.0/8 , 192.0.2.10,fd00::/8", "DIGEST_PRIVACY_URL": "https://www.example.org/datenschutz"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.0.2.10/32" || c.PrivacyURL != "https://www.example.org/datenschutz" {
+		t.Fatalf("parsed %v %q", c.TrustedProxies, c.PrivacyURL)
+	}
+	var out bytes.Buffer
+	c.print(&out)
+	if !strings.Contains(out.String(), "10.0.0.0/8,192.0.2.10/32,fd00::/8") {
+		t.Errorf("digest config does not show the proxies:\n%s", out.String())
+	}
+	if d, _ := LoadConfig(envOf(nil)); len(d.TrustedProxies) != 0 || d.PrivacyURL != "" {
+		t.Errorf("defaults: %v %q", d.TrustedProxies, d.PrivacyURL)
 	}
 }
 

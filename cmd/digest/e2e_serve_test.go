@@ -291,6 +291,8 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 	}
 	waitUntil(t, "bob's first digest", func() bool { return len(messagesTo(smtp, "bob@example.org")) >= 2 })
 
+	e2eSignup(t, d, smtp)
+
 	// Anna changes her choices from the link in her mail.
 	if code, body := d.follow(t, "GET", prefLink, nil); code != 200 || !strings.Contains(body, `value="DE-TH" checked`) {
 		t.Fatalf("GET preferences = %d\n%s", code, body)
@@ -345,6 +347,19 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 	if n := len(messagesTo(smtp, "anna@example.org")); n != 1 {
 		t.Errorf("anna received %d digests, want 1", n)
 	}
+	clara, err := subscribers.NewStore(db, nil).GetByEmail(context.Background(), "clara@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clara.Status != subscribers.StatusActive || clara.Name != "Clara Leserin" || strings.Join(clara.Regions, ",") != "DE-SN,DE-TH" ||
+		strings.Join(clara.Topics, ",") != "ozg-onlinedienste" || clara.Consent.Method != "double-opt-in" || clara.Consent.IP != "127.0.0.1" {
+		t.Errorf("clara after signing up twice: %+v", clara)
+	}
+	events, err := subscribers.NewStore(db, nil).ConsentEvents(context.Background(), clara.ID)
+	if err != nil || len(events) != 2 || events[0].Kind != subscribers.EventSignupRequested || events[1].Kind != subscribers.EventConfirmed ||
+		!strings.Contains(events[0].Details, "regions DE-SN,DE-TH; topics ozg-onlinedienste; cadence weekly") {
+		t.Errorf("clara's consent events: %+v (%v)", events, err)
+	}
 	if strings.Contains(d.log.String(), "0123456789abcdef0123456789") {
 		t.Error("the secret appears in the daemon's log")
 	}
@@ -362,6 +377,72 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 // recorded, the one after it is not tried, the daemon exits 0, and the next
 // daemon sends what is left, so that every subscriber ends up with exactly one
 // digest of the edition.
+// digests returns the digests (not the confirmation or links mails) to rcpt.
+func digests(srv *smtptest.Server, rcpt string) []smtptest.Received {
+	var out []smtptest.Received
+	for _, m := range messagesTo(srv, rcpt) {
+		if m.Header.Get("List-Unsubscribe-Post") != "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// e2eSignup: a reader signs up through the public form, confirms from the
+// mail with POST, gets the next scheduled digest with her choices, and
+// signing up again only brings the "already subscribed" mail.
+func e2eSignup(t *testing.T, d *daemon, smtp *smtptest.Server) {
+	t.Helper()
+	const base = "https://digest.example.org"
+	if code, body := d.follow(t, "GET", base+"/subscribe?regions=DE-TH&topics=ozg-onlinedienste", nil); code != 200 ||
+		!strings.Contains(body, `value="DE-TH" checked`) || !strings.Contains(body, `value="ozg-onlinedienste" checked`) {
+		t.Fatalf("GET /subscribe = %d\n%s", code, body)
+	}
+	form := url.Values{"email": {"clara@example.org"}, "name": {"Clara Leserin"}, "regions": {"DE-TH", "DE-SN"},
+		"topics": {"ozg-onlinedienste"}, "cadence": {"weekly"}, "website": {""}}
+	code, first := d.follow(t, "POST", base+"/subscribe", form)
+	if code != 200 || !strings.Contains(first, "Bitte prüfen Sie Ihr Postfach") {
+		t.Fatalf("POST /subscribe = %d\n%s", code, first)
+	}
+	waitUntil(t, "clara's confirmation mail", func() bool { return len(messagesTo(smtp, "clara@example.org")) >= 1 })
+	confirmMail := messagesTo(smtp, "clara@example.org")[0]
+	if subj := confirmMail.Header.Get("Subject"); !strings.Contains(subj, "Anmeldung") {
+		t.Errorf("confirmation subject %q", subj)
+	}
+	_, html := mailParts(t, confirmMail.Data)
+	link := regexp.MustCompile(`https://digest\.example\.org/confirm\?t=[A-Za-z0-9_.-]+`).FindString(html)
+	if link == "" {
+		t.Fatalf("no confirm link in clara's mail:\n%s", html)
+	}
+	if code, body := d.follow(t, "POST", link, url.Values{}); code != 200 || !strings.Contains(body, "Anmeldung bestätigt") {
+		t.Fatalf("POST confirm = %d\n%s", code, body)
+	}
+
+	waitUntil(t, "clara's first digest", func() bool { return len(digests(smtp, "clara@example.org")) >= 1 })
+	text, _ := mailParts(t, digests(smtp, "clara@example.org")[0].Data)
+	if !strings.Contains(text, "Thüringen startet Bürgerportal") || strings.Contains(text, "Digitale Bauanträge") {
+		t.Errorf("clara's digest does not follow her choices (Thüringen/Sachsen, OZG):\n%s", text)
+	}
+
+	// The same address signs up again, with other choices: the same page,
+	// the "already subscribed" mail, nothing changed (checked at the end).
+	form.Set("regions", "DE-BY")
+	code, again := d.follow(t, "POST", base+"/subscribe", form)
+	if code != 200 || again != first {
+		t.Fatalf("second signup = %d, page differs from the first:\n%s", code, again)
+	}
+	waitUntil(t, "the already-subscribed mail", func() bool { return len(messagesTo(smtp, "clara@example.org")) >= 3 })
+	m := messagesTo(smtp, "clara@example.org")[2]
+	text, _ = mailParts(t, m.Data)
+	if !strings.Contains(m.Header.Get("Subject"), "bereits") || !strings.Contains(text, "Sie sind bereits angemeldet") ||
+		!strings.Contains(text, base+"/preferences?t=") {
+		t.Errorf("second mail: %q\n%s", m.Header.Get("Subject"), text)
+	}
+}
+
+// TestE2E_ServeShutdownMidSend stops the daemon with SIGTERM while a message
+// is held up by the SMTP server, starts it again, and checks that it exits 0
+// and that every subscriber ends up with exactly one digest of the edition.
 func TestE2E_ServeShutdownMidSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the binary; skipped with -short")

@@ -33,7 +33,8 @@ func cmdServe(a *app, args []string) error {
 			"catch up a missed edition at start, retry due deliveries every 5 minutes, poll DIGEST_FEEDS,\n"+
 			"purge unconfirmed subscribers after 30 days, prune the sent log after 8 weeks, and serve\n"+
 			"the confirm, unsubscribe and preferences pages behind the links in the emails and the\n"+
-			"browser view of each sent digest (/archive).\n"+
+			"public signup (/subscribe, /manage; `digest form` prints an embeddable form),\n"+
+			"the browser view of each sent digest (/archive).\n"+
 			"SIGTERM or SIGINT stops it gracefully.",
 		groupMail, groupSend, groupServe)
 	addr := fs.String("addr", DefaultAddr, "listen `address` (host:port) of the web pages")
@@ -58,22 +59,8 @@ func cmdServe(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	pages, err := templates.NewPages()
-	if err != nil {
-		return err
-	}
 	subs := subscribers.NewStore(db, nil)
-	tmpl, err := a.templateSet()
-	if err != nil {
-		return err
-	}
-	// The browser view of each sent digest ("Im Browser ansehen").
-	view := &archive.Handler{DB: db, Templates: tmpl, Signer: signer, Pages: pages, Site: a.newsletterName(), Log: a.log}
-	handler, err := subscribers.NewHandler(subscribers.HandlerDeps{
-		Store: subs, Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
-		Log: a.log, Site: a.newsletterName(),
-		Routes: map[string]http.Handler{"GET " + archive.Path: view},
-	})
+	handler, err := a.webHandler()
 	if err != nil {
 		return err
 	}
@@ -99,7 +86,10 @@ func cmdServe(a *app, args []string) error {
 			if n > 0 {
 				a.log.Info("purged unconfirmed subscribers", "count", n)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return subs.PurgeNoticeLog(ctx)
 		}},
 	}
 	if len(a.cfg.Feeds) > 0 {
@@ -148,6 +138,9 @@ func cmdServe(a *app, args []string) error {
 	if err := srv.Shutdown(ctx); err != nil {
 		a.log.Warn("web server shutdown", "err", err)
 	}
+	if err := handler.Close(ctx); err != nil {
+		a.log.Warn("signup mails still queued at shutdown", "err", err)
+	}
 	if err := sched.Stop(ctx); err != nil {
 		// Sends cut off here are repeated by the next run: the outbox records
 		// only what the server accepted.
@@ -158,6 +151,40 @@ func cmdServe(a *app, args []string) error {
 		return fmt.Errorf("web server: %w", serveErr)
 	}
 	return nil
+}
+
+// webHandler builds the subscriber pages and the public signup as `digest
+// serve` runs them.
+func (a *app) webHandler() (*subscribers.Handler, error) {
+	db, err := a.openDB()
+	if err != nil {
+		return nil, err
+	}
+	signer, err := a.signer()
+	if err != nil {
+		return nil, err
+	}
+	pages, err := templates.NewPages()
+	if err != nil {
+		return nil, err
+	}
+	notices, err := a.noticeMailer()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := a.templateSet()
+	if err != nil {
+		return nil, err
+	}
+	// The browser view of each sent digest ("Im Browser ansehen").
+	view := &archive.Handler{DB: db, Templates: tmpl, Signer: signer, Pages: pages, Site: a.newsletterName(), Log: a.log}
+	return subscribers.NewHandler(subscribers.HandlerDeps{
+		Store: subscribers.NewStore(db, nil), Taxonomy: taxonomy.NewStore(db), DB: db, Signer: signer, Pages: pages,
+		Log: a.log, Site: a.newsletterName(),
+		Routes: map[string]http.Handler{"GET " + archive.Path: view},
+		Mailer: notices, BaseURL: a.cfg.BaseURL, Sender: a.cfg.FromAddress().Address,
+		PrivacyURL: a.cfg.PrivacyURL, TrustedProxies: a.cfg.TrustedProxies,
+	})
 }
 
 // feedPoller imports every DIGEST_FEEDS URL with the code of `digest articles import`.
