@@ -197,7 +197,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Schedule: DefaultSchedule, ScheduleDaily: DefaultScheduleDaily, PortalURL: DefaultPortalURL,
 		SendWorkers: 4, SendBatch: 16, FeedInterval: 30 * time.Minute, LogLevel: slog.LevelInfo,
 		MailboxInterval: 5 * time.Minute,
-		set: map[string]bool{},
+		set:             map[string]bool{},
 	}
 	for _, s := range settings() {
 		if v := getenv(s.env); v != "" {
