@@ -196,9 +196,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DB: store.DefaultURL, SMTP: DefaultSMTP, From: DefaultFrom, BaseURL: DefaultBaseURL,
 		Schedule: DefaultSchedule, ScheduleDaily: DefaultScheduleDaily, PortalURL: DefaultPortalURL,
 		SendWorkers: 4, SendBatch: 16, FeedInterval: 30 * time.Minute, LogLevel: slog.LevelInfo,
-		MailboxInterval: 5 * time.Minute,
-		set:             map[string]bool{},
+		set: map[string]bool{},
 	}
+	c.MailboxInterval = 5 * time.Minute
 	for _, s := range settings() {
 		if v := getenv(s.env); v != "" {
 			if err := s.set(&c, v); err != nil {
