@@ -236,9 +236,9 @@ func (h *Handler) findDelivery(ctx context.Context, m *inbound.Mail) (*delivery,
 			}
 		}
 	}
-	note := "names no delivery (no valid return path tag, no Message-ID of ours)"
+	var notes []string
 	if forged {
-		note = "return path tag does not verify or names no delivery"
+		notes = append(notes, "return path tag does not verify or names no delivery")
 	}
 	if sm := midRE.FindStringSubmatch(strings.ToLower(m.Original.MessageID)); sm != nil && strings.EqualFold(sm[3], h.Domain) {
 		run, _ := strconv.ParseInt(sm[1], 10, 64)
@@ -259,17 +259,20 @@ func (h *Handler) findDelivery(ctx context.Context, m *inbound.Mail) (*delivery,
 		}
 		switch {
 		case d == nil || !strings.EqualFold(d.MessageID, m.Original.MessageID):
-			note = "Message-ID " + m.Original.MessageID + " names no sent delivery"
+			notes = append(notes, "Message-ID "+m.Original.MessageID+" names no sent delivery")
 		case !containsFold(named, d.Email):
-			note = "Message-ID " + m.Original.MessageID + " and the recipient it names do not belong to the same delivery"
+			notes = append(notes, "Message-ID "+m.Original.MessageID+" and the recipient named belong to different deliveries")
 		default:
 			return d, "message-id", "", nil
 		}
 	}
-	if len(m.Recipients) > 0 || len(m.Original.To) > 0 {
-		note += "; only an address is named"
+	if len(notes) == 0 {
+		notes = append(notes, "names no delivery (no return path tag, no Message-ID of ours)")
 	}
-	return nil, "", note, nil
+	if len(m.Recipients) > 0 || len(m.Original.To) > 0 {
+		notes = append(notes, "only an address is named")
+	}
+	return nil, "", strings.Join(notes, "; "), nil
 }
 
 func containsFold(list []string, s string) bool {

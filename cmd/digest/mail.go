@@ -57,9 +57,10 @@ func cmdMailImport(a *app, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", source, err)
 		}
-		counts[r.Outcome]++
 		if r.Duplicate {
 			dups++
+		} else {
+			counts[r.Outcome]++
 		}
 		out = append(out, mailResultJSON{Source: source, ID: r.ID, Kind: string(r.Kind), Severity: string(r.Severity),
 			Outcome: string(r.Outcome), Duplicate: r.Duplicate, MatchedBy: r.MatchedBy, Email: r.Email, Change: r.Change,
