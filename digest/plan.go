@@ -96,10 +96,10 @@ func (p *Planner) plan(ctx context.Context, cadence Cadence, at time.Time, opt p
 		return res, err
 	}
 	res.Run, res.Resumed = run, !created
-	if opt.only == 0 {
-		if res.Expired, err = p.expireOlder(ctx, tx, run, now); err != nil {
-			return res, err
-		}
+	// A preview (only) expires that subscriber's older open deliveries in its
+	// rolled-back transaction, so that it sees the history the edition will.
+	if res.Expired, err = p.expireOlder(ctx, tx, run, now, opt.only); err != nil {
+		return res, err
 	}
 	if err := p.selectAndDeliver(ctx, tx, run, now, opt.only, &res); err != nil {
 		return res, err
@@ -137,12 +137,13 @@ func (p *Planner) upsertRun(ctx context.Context, tx *sqlx.Tx, cadence Cadence, a
 
 // expireOlder gives up open deliveries of older editions of the same cadence, so
 // that their articles can go out in this edition instead of never or twice.
-func (p *Planner) expireOlder(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time) (int, error) {
+// only, when not zero, narrows it to that subscriber's deliveries.
+func (p *Planner) expireOlder(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time, only int64) (int, error) {
 	r, err := tx.ExecContext(ctx, p.DB.Rebind(`
 		UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?
-		WHERE status IN ('pending', 'retry')
+		WHERE status IN ('pending', 'retry') AND (? = 0 OR subscriber_id = ?)
 		  AND run_id IN (SELECT id FROM runs WHERE cadence = ? AND at < ? AND id <> ?)`),
-		"expired: superseded by edition "+run.Edition, now, string(run.Cadence), store.T(run.At), run.ID)
+		"expired: superseded by edition "+run.Edition, now, only, only, string(run.Cadence), store.T(run.At), run.ID)
 	if err != nil {
 		return 0, fmt.Errorf("expire older deliveries: %w", err)
 	}

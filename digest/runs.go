@@ -90,8 +90,14 @@ func RunErrors(ctx context.Context, db *store.DB, id int64) ([]ErrorGroup, error
 
 // NextRetry returns when the earliest retry of a run is due (zero when none).
 func NextRetry(ctx context.Context, db *store.DB, id int64) (time.Time, error) {
+	// Not MIN(next_attempt_at): SQLite returns an aggregate of a time column as
+	// text, which does not scan into a time.
 	var t sql.NullTime
-	err := db.GetContext(ctx, &t, db.Rebind(`SELECT MIN(next_attempt_at) FROM deliveries WHERE run_id = ? AND status = 'retry'`), id)
+	err := db.GetContext(ctx, &t, db.Rebind(`SELECT next_attempt_at FROM deliveries
+		WHERE run_id = ? AND status = 'retry' AND next_attempt_at IS NOT NULL ORDER BY next_attempt_at LIMIT 1`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
 	return t.Time, err
 }
 

@@ -283,6 +283,9 @@ func (s *Scheduler) goJob(j cron.Job) {
 func (s *Scheduler) Stop(ctx context.Context) error {
 	cronDone := s.cron.Stop()
 	s.cancel()
+	// Running jobs see their context end from here on; a send in flight
+	// finishes its message, records it and leaves the rest pending.
+	s.cfg.Log.Info("scheduler stopped; running jobs cancelled")
 	done := make(chan struct{})
 	go func() {
 		<-cronDone.Done()

@@ -342,7 +342,11 @@ func (w *sendWork) deliver(ctx context.Context, conn mailer.Conn, it claimed, ht
 		w.log.Debug("sent", "delivery", it.ID, "message_id", msg.MessageID)
 	case mailer.Retry:
 		out.status, out.err, out.network = StatusRetry, res.Reason, res.Connection
-		w.log.Warn("temporary failure", "delivery", it.ID, "reason", res.Reason)
+		if it.Attempts+1 >= MaxAttempts {
+			// Decided here, not only when recorded, so that the progress counts it as failed.
+			out.status, out.err = StatusFailed, fmt.Sprintf("gave up after %d attempts: %s", it.Attempts+1, res.Reason)
+		}
+		w.log.Warn("temporary failure", "delivery", it.ID, "reason", res.Reason, "final", out.status == StatusFailed)
 	default:
 		out.status, out.err, out.bounce = StatusFailed, res.Reason, res.Bounce
 		w.log.Warn("permanent failure", "delivery", it.ID, "reason", res.Reason, "bounce", res.Bounce)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kommune21/digest/internal/redact"
 )
 
 // TLSMode says how an SMTP connection is protected.
@@ -88,7 +90,7 @@ const validURLs = "valid forms: smtp://USER:PASSWORD@HOST:587 (STARTTLS), smtps:
 // percent-encoded ("/" as %2F, "@" as %40). Errors name what is wrong and
 // never contain the password.
 func ParseURL(raw string) (Config, error) {
-	shown := redactRaw(raw)
+	shown := redact.URL(raw)
 	fail := func(format string, args ...any) (Config, error) {
 		return Config{}, fmt.Errorf("mail transport URL %q: %s; %s", shown, fmt.Sprintf(format, args...), validURLs)
 	}
@@ -235,29 +237,14 @@ func containsCTL(s string) bool {
 	return false
 }
 
-// redactRaw hides the password in a URL that may not even parse: everything
-// between the first ':' of the user info and the last '@' becomes "xxxxx".
-func redactRaw(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		if at := strings.LastIndex(raw, "@"); at >= 0 {
-			// "user:pass@host" without a scheme: hide all before '@' after the first ':'.
-			if c := strings.Index(raw, ":"); c >= 0 && c < at {
-				return raw[:c+1] + "xxxxx" + raw[at:]
-			}
-		}
-		return raw
+// Redact returns a transport URL fit for logs and errors: the parsed form
+// with the password replaced by "xxxxx", or, for a value that does not parse,
+// as much as can be shown without the password (often nothing).
+func Redact(raw string) string {
+	if c, err := ParseURL(raw); err == nil {
+		return c.String()
 	}
-	at := strings.LastIndex(raw, "@")
-	if at < i {
-		return raw
-	}
-	userinfo := raw[i+3 : at]
-	c := strings.Index(userinfo, ":")
-	if c < 0 {
-		return raw
-	}
-	return raw[:i+3] + userinfo[:c+1] + "xxxxx" + raw[at:]
+	return redact.URL(raw)
 }
 
 // String returns the transport as a URL with the password replaced by

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 
 	"github.com/pressly/goose/v3"
@@ -20,7 +21,7 @@ var ErrNotMigrated = errors.New("the database schema is not up to date: run `dig
 // ErrSchemaNewer means the database was migrated by a newer digest.
 var ErrSchemaNewer = errors.New("the database schema is newer than this digest binary: use the newer binary")
 
-func (db *DB) provider() (*goose.Provider, error) {
+func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations/"+string(db.Dialect))
 	if err != nil {
 		return nil, err
@@ -29,8 +30,18 @@ func (db *DB) provider() (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
-		// Two processes migrating at once would both try to create the tables.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Two processes migrating one schema at once would both try to create
+		// the tables. The lock is the schema's, so that schemas of one database
+		// (every PostgreSQL test has its own) migrate side by side; the one that
+		// waits looks again every second (goose's default is every 5 s), for up
+		// to 5 minutes: a migration takes well under a second.
+		var schema string
+		if err := db.GetContext(ctx, &schema, `SELECT current_schema()`); err != nil {
+			return nil, fmt.Errorf("current schema: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("digest migrations " + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +53,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 // Migrate applies every pending migration and returns the versions it applied.
 // It is idempotent: on an up-to-date database it applies nothing.
 func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -60,7 +71,7 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 // Version returns the schema version of the database (0 when never migrated)
 // and the newest version this binary knows.
 func (db *DB) Version(ctx context.Context) (current, latest int64, err error) {
-	p, err := db.provider()
+	p, err := db.provider(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("migrations: %w", err)
 	}

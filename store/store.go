@@ -5,11 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/kommune21/digest/internal/redact"
 	"github.com/lib/pq"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -36,58 +35,42 @@ type DB struct {
 }
 
 // Open opens the database named by rawURL ("postgres://…" or "sqlite:PATH").
-// It pings the database but does not check the schema (see Check).
+// It pings the database but does not check the schema (see Check). Its errors
+// never contain a password, not even when the driver repeats its input.
 func Open(ctx context.Context, rawURL string) (*DB, error) {
-	if rawURL == "" {
-		rawURL = DefaultURL
-	}
-	var (
-		db      *sqlx.DB
-		dialect Dialect
-		err     error
-	)
-	switch {
-	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
-		dialect = Postgres
-		db, err = sqlx.Open("postgres", rawURL)
-		if err == nil {
-			db.SetMaxOpenConns(32)
-			db.SetMaxIdleConns(16)
-			db.SetConnMaxIdleTime(5 * time.Minute)
-		}
-	case strings.HasPrefix(rawURL, "sqlite:"):
-		dialect = SQLite
-		path := strings.TrimPrefix(rawURL, "sqlite:")
-		path = strings.TrimPrefix(path, "//")
-		if path == "" {
-			return nil, fmt.Errorf("database URL %q names no file: use sqlite:PATH, e.g. sqlite:digest.db", rawURL)
-		}
-		if path == ":memory:" || strings.Contains(path, "mode=memory") {
-			return nil, fmt.Errorf("database URL %q: in-memory SQLite gives every connection its own empty database; use a file path", rawURL)
-		}
-		db, err = sqlx.Open("sqlite", sqliteDSN(path))
-		if err == nil {
-			// WAL allows many readers and one writer; IMMEDIATE transactions
-			// queue writers on the busy timeout instead of failing.
-			db.SetMaxOpenConns(4)
-		}
-	default:
-		return nil, fmt.Errorf("database URL %q is not supported: set DIGEST_DB to postgres://USER@HOST:5432/NAME or sqlite:PATH", Redact(rawURL))
-	}
+	loc, err := ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", Redact(rawURL), err)
+		return nil, err
+	}
+	var db *sqlx.DB
+	switch loc.Dialect {
+	case Postgres:
+		// The connector parses the URL once, here; its errors are scrubbed
+		// of the passwords in case a future lib/pq repeats what it read.
+		c, err := pq.NewConnector(loc.raw)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", loc, redact.Error(err, loc.secrets...))
+		}
+		db = sqlx.NewDb(sql.OpenDB(c), "postgres")
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	case SQLite:
+		db, err = sqlx.Open("sqlite", sqliteDSN(loc.Path))
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", loc, err)
+		}
+		// WAL allows many readers and one writer; IMMEDIATE transactions
+		// queue writers on the busy timeout instead of failing.
+		db.SetMaxOpenConns(4)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w (is the database running and DIGEST_DB right?)", Redact(rawURL), err)
+		return nil, fmt.Errorf("connect to %s: %w (is the database running and DIGEST_DB right?)", loc, redact.Error(err, loc.secrets...))
 	}
-	out := &DB{DB: db, Dialect: dialect, url: Redact(rawURL)}
-	if dialect == SQLite {
-		out.path = strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//")
-	}
-	return out, nil
+	return &DB{DB: db, Dialect: loc.Dialect, url: loc.String(), path: loc.Path}, nil
 }
 
 func sqliteDSN(path string) string {
@@ -100,18 +83,6 @@ func (db *DB) Path() string { return db.path }
 
 // String returns the database URL with any password removed.
 func (db *DB) String() string { return db.url }
-
-// Redact removes the password from a database URL for logs and errors.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
 
 // Agg returns the dialect's ordered string aggregate of expr, e.g.
 // string_agg(CAST(x AS TEXT), ',' ORDER BY x) on PostgreSQL and

@@ -6,8 +6,8 @@ import (
 )
 
 func TestTag(t *testing.T) {
-	old, _ := NewSigner("old:old-secret-0123456789abcdef")
-	s, _ := NewSigner("new:new-secret-0123456789abcdef,old:old-secret-0123456789abcdef")
+	old, _ := NewSigner("old-secret-0123456789abcdef")
+	s, _ := NewSigner("new:new-secret-0123456789abcdef,0:old-secret-0123456789abcdef")
 	tag := s.Tag("verp", "r1.d2")
 	if len(tag) != TagLen || strings.Trim(tag, "abcdefghijklmnopqrstuvwxyz234567") != "" {
 		t.Fatalf("tag %q is not %d base32 characters", tag, TagLen)

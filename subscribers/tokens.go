@@ -43,12 +43,15 @@ var (
 	ErrTokenPurpose = errors.New("link token is for another purpose")
 )
 
-// DefaultKeyID is the key id of a secret given without ids ("KEY" rather than
-// "ID:KEY"). To rotate away from such a secret, set "NEWID:NEWKEY,0:OLDKEY".
+// DefaultKeyID is the key id of a secret given as a single value: the whole
+// value is the key. To rotate away from it, set "NEWID:NEWKEY,0:OLDVALUE".
 const DefaultKeyID = "0"
 
 // MinKeyLen is the shortest key NewSigner accepts, in bytes.
 const MinKeyLen = 16
+
+// MaxKeyIDLen is the longest key id of the list form.
+const MaxKeyIDLen = 8
 
 const (
 	tagLen = 8  // bytes of the keyed address hash in a token
@@ -58,6 +61,13 @@ const (
 type signingKey struct {
 	id   string
 	pool sync.Pool // of hash.Hash (HMAC-SHA256 with this key)
+}
+
+func newKey(id, key string) *signingKey {
+	k := &signingKey{id: id}
+	kb := []byte(key)
+	k.pool.New = func() any { return hmac.New(sha256.New, kb) }
+	return k
 }
 
 func (k *signingKey) mac() hash.Hash {
@@ -77,45 +87,72 @@ type Signer struct {
 	keys []*signingKey // keys[0] signs; all verify
 }
 
-// NewSigner parses secret: one key ("KEY", id DefaultKeyID) or a comma-separated
-// list "ID:KEY,OLDID:OLDKEY" where the first key signs and every key verifies
-// (rotation). Ids are 1–16 letters, digits, '-' or '_'; keys at least MinKeyLen
-// bytes. Errors never contain a key.
+// NewSigner parses secret, in one of two forms:
+//
+//   - a single value (no ','): the whole value is the key, id DefaultKeyID,
+//     whatever characters it contains — a ':' in it is part of the key;
+//   - a list "ID:KEY,OLDID:OLDKEY,…" (at least one ','): the first key signs
+//     and every key verifies (rotation). Ids are 1 to MaxKeyIDLen lowercase
+//     ASCII letters or digits.
+//
+// Keys are at least MinKeyLen bytes. A key id is never taken from inside a
+// single value, so no part of a secret ends up in a link. Errors never
+// contain a key or an id.
+//
+// Compatibility: earlier versions read a single value "ID:KEY" (ID 1–16
+// letters, digits, '-' or '_') as key KEY under id ID. Links signed that way
+// still verify (never sign) when the single value has that shape.
 func NewSigner(secret string) (*Signer, error) {
 	secret = strings.TrimSpace(secret)
 	if secret == "" {
 		return nil, errors.New("link secret is empty: set DIGEST_SECRET to a random string of at least 16 characters")
 	}
-	parts := strings.Split(secret, ",")
-	s := &Signer{}
-	seen := map[string]bool{}
-	for i, part := range parts {
-		part = strings.TrimSpace(part)
-		id, key := DefaultKeyID, part
-		if j := strings.IndexByte(part, ':'); j >= 0 && (len(parts) > 1 || validKeyID(part[:j])) {
-			id, key = part[:j], part[j+1:]
-		} else if len(parts) > 1 {
-			id = "" // several keys: each needs its id
+	if !strings.Contains(secret, ",") {
+		if len(secret) < MinKeyLen {
+			return nil, fmt.Errorf("link secret is %d bytes, need at least %d (e.g. openssl rand -hex 32)", len(secret), MinKeyLen)
 		}
-		if !validKeyID(id) {
-			return nil, fmt.Errorf("link secret entry %d: key id must be 1 to 16 letters, digits, '-' or '_' (format \"id:key,oldid:oldkey\")", i+1)
+		s := &Signer{keys: []*signingKey{newKey(DefaultKeyID, secret)}}
+		if j := strings.IndexByte(secret, ':'); j >= 0 && legacyKeyID(secret[:j]) && len(secret)-j-1 >= MinKeyLen {
+			s.keys = append(s.keys, newKey(secret[:j], secret[j+1:]))
+		}
+		return s, nil
+	}
+	s := &Signer{}
+	seen := map[string]int{}
+	for i, part := range strings.Split(secret, ",") {
+		part = strings.TrimSpace(part)
+		id, key, ok := strings.Cut(part, ":")
+		if !ok || !validKeyID(id) {
+			return nil, fmt.Errorf("link secret entry %d: the list form is \"id:key,oldid:oldkey\" with ids of 1 to %d lowercase letters or digits (a single key needs no id and no ',')", i+1, MaxKeyIDLen)
 		}
 		if len(key) < MinKeyLen {
-			return nil, fmt.Errorf("link secret entry %d (key id %q): key is %d bytes, need at least %d", i+1, id, len(key), MinKeyLen)
+			return nil, fmt.Errorf("link secret entry %d: key is %d bytes, need at least %d", i+1, len(key), MinKeyLen)
 		}
-		if seen[id] {
-			return nil, fmt.Errorf("link secret entry %d: key id %q appears twice", i+1, id)
+		if j, dup := seen[id]; dup {
+			return nil, fmt.Errorf("link secret entry %d has the same key id as entry %d", i+1, j)
 		}
-		seen[id] = true
-		k := &signingKey{id: id}
-		kb := []byte(key)
-		k.pool.New = func() any { return hmac.New(sha256.New, kb) }
-		s.keys = append(s.keys, k)
+		seen[id] = i + 1
+		s.keys = append(s.keys, newKey(id, key))
 	}
 	return s, nil
 }
 
+// validKeyID is the shape of ids in the list form.
 func validKeyID(id string) bool {
+	if len(id) == 0 || len(id) > MaxKeyIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// legacyKeyID is the shape of ids that earlier versions read out of a single value.
+func legacyKeyID(id string) bool {
 	if len(id) == 0 || len(id) > 16 {
 		return false
 	}
@@ -238,16 +275,23 @@ func (s *Signer) Verify(token string, p Purpose) (Claims, error) {
 		return Claims{}, ErrTokenInvalid
 	}
 	kid, enc := token[:dot], token[dot+1:]
-	var k *signingKey
-	for _, c := range s.keys {
-		if c.id == kid {
-			k = c
-			break
-		}
-	}
-	if k == nil || len(enc) > base64.RawURLEncoding.EncodedLen(maxBody+macLen) {
+	if len(enc) > base64.RawURLEncoding.EncodedLen(maxBody+macLen) {
 		return Claims{}, ErrTokenInvalid
 	}
+	// Two keys may share an id (a single value "0:…" and its legacy reading).
+	err := ErrTokenInvalid
+	for _, k := range s.keys {
+		if k.id == kid {
+			var c Claims
+			if c, err = verify(k, enc, want, p); err != ErrTokenInvalid {
+				return c, err
+			}
+		}
+	}
+	return Claims{}, err
+}
+
+func verify(k *signingKey, enc string, want byte, p Purpose) (Claims, error) {
 	var raw [maxBody + macLen]byte
 	// Strict and the length check make the encoding canonical: no two token
 	// strings carry the same bytes (Decode would skip newlines and ignore

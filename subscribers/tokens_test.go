@@ -26,8 +26,10 @@ func TestNewSigner(t *testing.T) {
 		name, secret, kid string
 	}{
 		{"OK/single", testKey, DefaultKeyID},
-		{"OK/withID", "k2:" + testKey, "k2"},
+		{"OK/singleWithColon", "k2:" + testKey, DefaultKeyID}, // a single value is the whole key
+		{"OK/idLikePrefix", "0123456789abcdef:x", DefaultKeyID},
 		{"OK/rotation", "new:" + testKey + ", old:" + testKeyOld, "new"},
+		{"OK/rotationKeyWithColon", "k2:" + testKey + ",0:k1:" + testKeyOld, "k2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := NewSigner(tc.secret)
@@ -43,10 +45,12 @@ func TestNewSigner(t *testing.T) {
 		{"ErrEmpty", "  ", "empty"},
 		{"ErrShort", "short-secret", "need at least 16"},
 		{"ErrShortInList", "a:" + testKey + ",b:tooshort-secret", "entry 2"},
-		{"ErrBadID", "bad id:" + testKey + ",b:" + testKeyOld, "key id must be"},
-		{"ErrNoIDInList", testKey + "," + testKeyOld, "key id must be"},
-		{"ErrIDLikePrefix", "0123456789abcdef:x", "need at least 16"}, // an id-looking prefix is an id
-		{"ErrDuplicateID", "a:" + testKey + ",a:" + testKeyOld, "twice"},
+		{"ErrBadID", "bad id:" + testKey + ",b:" + testKeyOld, "entry 1: the list form"},
+		{"ErrUpperCaseID", "K1:" + testKey + ",b:" + testKeyOld, "entry 1: the list form"},
+		{"ErrLongID", "abcdefghi:" + testKey + ",b:" + testKeyOld, "entry 1: the list form"},
+		{"ErrNoIDInList", testKey + "," + testKeyOld, "entry 1: the list form"},
+		{"ErrEmptyEntry", "a:" + testKey + ",", "entry 2"},
+		{"ErrDuplicateID", "a:" + testKey + ",a:" + testKeyOld, "same key id as entry 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewSigner(tc.secret)
@@ -63,7 +67,7 @@ func TestNewSigner(t *testing.T) {
 }
 
 func TestSigner_Verify(t *testing.T) {
-	s := mustSigner(t, "k1:"+testKey)
+	s := mustSigner(t, "k1:"+testKey+",k9:"+testKeyOld)
 	const email = "Anna.Beispiel@Example.org"
 	tok := s.Token(PurposeUnsubscribe, 42, email)
 
@@ -124,7 +128,7 @@ func TestSigner_Verify(t *testing.T) {
 		"noKeyID":     tok[2:],
 		"flippedLast": tok[:len(tok)-1] + flip(tok[len(tok)-1]),
 		"flippedMid":  tok[:12] + flip(tok[12]) + tok[13:],
-		"otherKey":    mustSigner(t, "k1:"+testKeyOld).Token(PurposeUnsubscribe, 42, email),
+		"otherKey":    mustSigner(t, "k1:"+testKeyOld+",k9:"+testKey).Token(PurposeUnsubscribe, 42, email),
 		"padded":      tok + "==",
 		"std64":       strings.NewReplacer("-", "+", "_", "/").Replace(tok) + "+",
 	}
@@ -166,9 +170,46 @@ func TestSigner_Rotation(t *testing.T) {
 		t.Errorf("old signer accepts a token of a key it does not have: %v", err)
 	}
 	// Same key under another id is another key: the id is signed.
-	renamed := mustSigner(t, "9:"+testKeyOld)
+	renamed := mustSigner(t, "9:"+testKeyOld+",8:"+testKey)
 	if _, err := renamed.Verify("9"+oldTok[1:], PurposePreferences); !errors.Is(err, ErrTokenInvalid) {
 		t.Errorf("key id swap verified: %v", err)
+	}
+}
+
+// TestNewSigner_SingleValueIsWholeKey: a single DIGEST_SECRET containing ':'
+// is one key; no part of it appears in a token (it used to be split and its
+// first part published as the key id).
+func TestNewSigner_SingleValueIsWholeKey(t *testing.T) {
+	const secret = "Passw0rdPart1:rest-of-the-secret"
+	s := mustSigner(t, secret)
+	tok := s.Token(PurposeUnsubscribe, 42, "a@example.org")
+	if s.KeyID() != DefaultKeyID || !strings.HasPrefix(tok, DefaultKeyID+".") || strings.Contains(tok, "Passw0rd") {
+		t.Fatalf("KeyID %q, token %q: want key id %q and no part of the secret", s.KeyID(), tok, DefaultKeyID)
+	}
+	// The whole value signs: the part after ':' alone does not verify it.
+	if _, err := mustSigner(t, "rest-of-the-secret").Verify(tok, PurposeUnsubscribe); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("the part after ':' verifies a new token: %v", err)
+	}
+	// Links signed by earlier versions (key "rest-of-the-secret", id
+	// "Passw0rdPart1") keep working.
+	legacy := &Signer{keys: []*signingKey{newKey("Passw0rdPart1", "rest-of-the-secret")}}
+	old := legacy.Token(PurposeUnsubscribe, 42, "a@example.org")
+	if c, err := s.Verify(old, PurposeUnsubscribe); err != nil || c.ID != 42 || !c.Matches("a@example.org") {
+		t.Errorf("link of an earlier version: %+v, %v", c, err)
+	}
+	// "0:KEY" as a single value: the whole value and the legacy reading share id 0.
+	zero := mustSigner(t, "0:"+testKey)
+	oldZero := (&Signer{keys: []*signingKey{newKey("0", testKey)}}).Token(PurposeConfirm, 5, "b@example.org")
+	if _, err := zero.Verify(oldZero, PurposeConfirm); err != nil {
+		t.Errorf("legacy 0:KEY link: %v", err)
+	}
+	if _, err := zero.Verify(zero.Token(PurposeConfirm, 5, "b@example.org"), PurposeConfirm); err != nil {
+		t.Errorf("new link: %v", err)
+	}
+	// Rotating away from a single value keeps its links: NEWID:NEWKEY,0:OLDVALUE.
+	rotated := mustSigner(t, "k2:"+testKeyOld+",0:"+secret)
+	if _, err := rotated.Verify(tok, PurposeUnsubscribe); err != nil {
+		t.Errorf("rotated signer rejects the single value's link: %v", err)
 	}
 }
 

@@ -31,6 +31,9 @@ type app struct {
 	noSend, smtpNoted bool
 	log               *slog.Logger
 	closer            []func()
+	// taskEvery overrides the period of the daemon's tasks by name (tests only:
+	// no flag or variable sets it).
+	taskEvery map[string]time.Duration
 }
 
 // usageError is bad usage: exit code 2.

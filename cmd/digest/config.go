@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kommune21/digest/internal/redact"
+	"github.com/kommune21/digest/mailer"
 	"github.com/kommune21/digest/store"
 )
 
@@ -64,8 +66,12 @@ type setting struct {
 	env, flag, help string
 	group           flagGroup
 	secret          bool
-	get             func(c *Config) string
-	set             func(c *Config, v string) error
+	// show returns the value as `digest config` prints it; nil: as it is
+	// (or "(set, hidden)" for a secret). Values that may hold a password
+	// (URLs) are shown parsed and redacted, never as given.
+	show func(v string) string
+	get  func(c *Config) string
+	set  func(c *Config, v string) error
 }
 
 // flagGroup selects which configuration flags a command takes.
@@ -110,7 +116,7 @@ func settings() []setting {
 	g, st = str(func(c *Config) *string { return &c.BaseURL })
 	add(s("DIGEST_BASE_URL", "base-url", "public https URL of `digest serve` for the links in emails", groupMail, false, g, st))
 	g, st = str(func(c *Config) *string { return &c.Secret })
-	add(s("DIGEST_SECRET", "secret", "key(s) that sign links; \"id:key,oldid:oldkey\" for rotation (default: a key generated in the database)", groupMail, true, g, st))
+	add(s("DIGEST_SECRET", "secret", "key that signs links (one value is one whole key), or \"id:key,oldid:oldkey\" for rotation (default: a key generated in the database)", groupMail, true, g, st))
 	g, st = str(func(c *Config) *string { return &c.Imprint })
 	add(s("DIGEST_IMPRINT", "imprint", "imprint text for the footer (§ 5 DDG); \\n for line breaks", groupMail, false, g, st))
 	g, st = str(func(c *Config) *string { return &c.ListID })
@@ -186,6 +192,23 @@ func settings() []setting {
 			}
 			return nil
 		}))
+	shows := map[string]func(string) string{
+		"DIGEST_DB":         store.Redact,
+		"DIGEST_SMTP":       mailer.Redact,
+		"DIGEST_BASE_URL":   redact.URL,
+		"DIGEST_PORTAL_URL": redact.URL,
+		"DIGEST_MAILBOX":    redact.URL,
+		"DIGEST_FEEDS": func(v string) string {
+			var shown []string
+			for _, f := range strings.Split(v, ",") {
+				shown = append(shown, redact.URL(f))
+			}
+			return strings.Join(shown, ",")
+		},
+	}
+	for i := range out {
+		out[i].show = shows[out[i].env]
+	}
 	return out
 }
 
@@ -246,8 +269,8 @@ func (c *Config) bind(fs *flag.FlagSet, groups ...flagGroup) {
 // Validate checks the values that every command relies on; its messages name
 // the variable to fix.
 func (c *Config) Validate() error {
-	if !strings.HasPrefix(c.DB, "sqlite:") && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
-		return fmt.Errorf("DIGEST_DB=%q: use postgres://USER@HOST:5432/NAME or sqlite:PATH", store.Redact(c.DB))
+	if _, err := store.ParseURL(c.DB); err != nil {
+		return err
 	}
 	if _, err := mail.ParseAddress(c.From); err != nil {
 		return fmt.Errorf("DIGEST_FROM=%q is not an address: use \"Name <user@example.org>\" (%v)", c.From, err)
@@ -260,7 +283,7 @@ func (c *Config) Validate() error {
 	for name, raw := range map[string]string{"DIGEST_BASE_URL": c.BaseURL, "DIGEST_PORTAL_URL": c.PortalURL} {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%s=%q: give an absolute http(s) URL such as https://digest.example.org", name, raw)
+			return fmt.Errorf("%s=%q: give an absolute http(s) URL such as https://digest.example.org", name, redact.URL(raw))
 		}
 	}
 	if err := c.validateInbound(); err != nil {
@@ -318,10 +341,8 @@ func (c *Config) print(w io.Writer) {
 	for _, s := range settings() {
 		v := s.get(c)
 		switch {
-		case s.env == "DIGEST_DB":
-			v = store.Redact(v)
-		case s.env == "DIGEST_SMTP" || s.env == "DIGEST_MAILBOX":
-			v = redactURL(v)
+		case s.show != nil && v != "":
+			v = s.show(v)
 		case s.secret && v != "":
 			v = "(set, hidden)"
 		}
@@ -332,20 +353,6 @@ func (c *Config) print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.env, strings.ReplaceAll(v, "\n", `\n`), src)
 	}
 	tw.Flush()
-}
-
-// redactURL hides the password and any secret query values of a transport URL.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable, hidden)"
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	return u.String()
 }
 
 func cmdConfig(a *app, args []string) error {

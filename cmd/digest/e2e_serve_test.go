@@ -346,16 +346,20 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 	}
 }
 
-// TestE2E_ServeShutdownMidSend stops the daemon with SIGTERM while a message
-// is held up by the SMTP server, starts it again, and checks that it exits 0
-// and that every subscriber ends up with exactly one digest of the edition.
+// TestE2E_ServeShutdownMidSend stops the daemon with SIGTERM while slow@'s
+// message is held up by the SMTP server, and lets the server answer only once
+// the daemon has cancelled its jobs: the message in flight is sent and
+// recorded, the one after it is not tried, the daemon exits 0, and the next
+// daemon sends what is left, so that every subscriber ends up with exactly one
+// digest of the edition.
 func TestE2E_ServeShutdownMidSend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the binary; skipped with -short")
 	}
 	bin := buildBinary(t)
 	smtp := smtptest.Start(t)
-	smtp.FailData("slow@example.org", smtptest.Delay(3*time.Second))
+	release, held := make(chan struct{}), make(chan string, 1)
+	smtp.FailData("slow@example.org", smtptest.Hold(release).OnHit(func(addr string) { held <- addr }).Times(1))
 	dir := t.TempDir()
 	now := time.Now()
 	feedFile := filepath.Join(dir, "feed.rss")
@@ -372,16 +376,25 @@ func TestE2E_ServeShutdownMidSend(t *testing.T) {
 	)
 	runBinary(t, bin, env, "migrate")
 	runBinary(t, bin, env, "articles", "import", feedFile, "--at", now.Add(-30*time.Minute).Format(time.RFC3339))
-	rcpts := []string{"a@example.org", "b@example.org", "slow@example.org"}
+	// Deliveries go out in this order; one SQLite sender claims them all.
+	rcpts := []string{"a@example.org", "b@example.org", "slow@example.org", "z@example.org"}
 	for _, r := range rcpts {
 		runBinary(t, bin, env, "subscribers", "add", r, "--confirmed")
 	}
 
 	d := startDaemon(t, bin, env)
-	waitUntil(t, "the fast recipients' digests", func() bool {
-		return len(messagesTo(smtp, "a@example.org")) == 1 && len(messagesTo(smtp, "b@example.org")) == 1
+	select {
+	case <-held:
+	case <-time.After(90 * time.Second):
+		t.Fatal("slow@'s message never reached the server")
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the daemon to cancel its jobs", func() bool {
+		return strings.Contains(d.log.String(), "running jobs cancelled")
 	})
-	d.cmd.Process.Signal(syscall.SIGTERM) // most likely while slow@ is held up
+	close(release) // the relay answers the message in flight only now
 	select {
 	case err := <-d.done:
 		if err != nil {
@@ -390,12 +403,21 @@ func TestE2E_ServeShutdownMidSend(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("daemon did not exit after SIGTERM")
 	}
+	for r, want := range map[string]int{"a@example.org": 1, "b@example.org": 1, "slow@example.org": 1, "z@example.org": 0} {
+		if n := len(messagesTo(smtp, r)); n != want {
+			t.Errorf("after the shutdown mid-send %s has %d digests, want %d (the one in flight finishes, the next waits)", r, n, want)
+		}
+	}
+	stats := runStats(t, bin, env)
+	if stats.Sent != 3 || stats.Pending != 1 || stats.Retry != 0 || stats.Failed != 0 {
+		t.Errorf("run after the shutdown = %+v; want 3 sent, 1 pending, no retry or failure", stats)
+	}
 
 	if strings.Contains(d.log.String(), "level=ERROR") {
 		t.Errorf("errors logged by a graceful shutdown:\n%s", d.log.String())
 	}
 	d2 := startDaemon(t, bin, env)
-	waitUntil(t, "slow@'s digest", func() bool { return len(messagesTo(smtp, "slow@example.org")) >= 1 })
+	waitUntil(t, "z@'s digest", func() bool { return len(messagesTo(smtp, "z@example.org")) >= 1 })
 	ticks := strings.Count(d2.log.String(), `msg="edition run finished" cadence=weekly`)
 	waitUntil(t, "two more weekly ticks", func() bool {
 		return strings.Count(d2.log.String(), `msg="edition run finished" cadence=weekly`) >= ticks+2

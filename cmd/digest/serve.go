@@ -107,6 +107,11 @@ func cmdServe(a *app, args []string) error {
 		}
 		tasks = append(tasks, digest.PeriodicTask{Name: "poll_mailbox", Every: a.cfg.MailboxInterval, AtStart: true, Run: poll})
 	}
+	for i, t := range tasks {
+		if d, ok := a.taskEvery[t.Name]; ok {
+			tasks[i].Every = d
+		}
+	}
 	sched, err := digest.NewScheduler(digest.SchedulerConfig{
 		Editions: editions,
 		Run:      runEdition,

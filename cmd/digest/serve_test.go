@@ -113,10 +113,15 @@ func TestSigner_Source(t *testing.T) {
 		}
 	})
 	t.Run("DIGEST_SECRET", func(t *testing.T) {
-		env := migratedEnv(t, map[string]string{"DIGEST_SECRET": "k7:0123456789abcdef0123"})
+		env := migratedEnv(t, map[string]string{"DIGEST_SECRET": "k7:0123456789abcdef0123,k6:fedcba9876543210fedc"})
 		s, err := testApp(t, env).signer()
 		if err != nil || s.KeyID() != "k7" {
 			t.Fatalf("signer = %v, %v; want key id k7", s, err)
+		}
+		// A single value is a whole key: its id is "0", never a part of it.
+		env = migratedEnv(t, map[string]string{"DIGEST_SECRET": "Geheim2026:0123456789abcdef0123"})
+		if s, err = testApp(t, env).signer(); err != nil || s.KeyID() != "0" {
+			t.Fatalf("signer = %v, %v; want key id 0", s, err)
 		}
 	})
 	t.Run("BadSecretNotShown", func(t *testing.T) {

@@ -14,6 +14,8 @@ const (
 	faultReject faultKind = iota + 1 // answer with an SMTP error
 	faultDrop                        // close the TCP connection without an answer
 	faultDelay                       // wait, then answer normally
+	faultBlock                       // wait for a channel to close, then drop the connection
+	faultHold                        // wait for a channel to close, then answer normally
 )
 
 // A Fault is what the server does instead of accepting a recipient or a
@@ -24,7 +26,9 @@ type Fault struct {
 	enhanced [3]int
 	text     string
 	delay    time.Duration
-	limit    int // 0: every attempt
+	until    <-chan struct{}   // faultBlock
+	onHit    func(addr string) // called before the fault acts
+	limit    int               // 0: every attempt
 }
 
 // Temporary answers "451 4.7.1 try again later" for the first n attempts,
@@ -58,6 +62,25 @@ func Drop() Fault { return Fault{kind: faultDrop} }
 
 // Delay waits d before answering normally.
 func Delay(d time.Duration) Fault { return Fault{kind: faultDelay, delay: d} }
+
+// Block holds the answer until done is closed, then closes the connection
+// without answering: a relay that hangs until the client gives up. Pass the
+// Done channel of the context the client sends with, and cancel it (from an
+// OnHit hook, for a test that needs the interrupt to land exactly there).
+// Closing the server releases it too.
+func Block(done <-chan struct{}) Fault { return Fault{kind: faultBlock, until: done} }
+
+// Hold holds the answer until done is closed (or the server closes), then
+// answers normally: a slow relay that a test lets go at the moment it chooses.
+func Hold(done <-chan struct{}) Fault { return Fault{kind: faultHold, until: done} }
+
+// OnHit makes the fault call fn with the recipient's address each time it
+// applies, before it acts: a test's hook for changing the world while a
+// message is in flight (unsubscribe its recipient, cancel a context).
+func (f Fault) OnHit(fn func(addr string)) Fault {
+	f.onHit = fn
+	return f
+}
 
 // Times limits the fault to the first n attempts; later attempts succeed.
 func (f Fault) Times(n int) Fault {

@@ -42,6 +42,7 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 	served    chan struct{}
+	closing   chan struct{} // closed by Close: releases Block faults
 }
 
 // Option configures a Server.
@@ -92,7 +93,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
-	s := &Server{discard: o.discard, changed: make(chan struct{}), served: make(chan struct{})}
+	s := &Server{discard: o.discard, changed: make(chan struct{}), served: make(chan struct{}), closing: make(chan struct{})}
 
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = "smtptest.localhost"
@@ -161,6 +162,7 @@ func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
 		s.closeErr = s.srv.Close()
 		if errors.Is(s.closeErr, smtp.ErrServerClosed) || errors.Is(s.closeErr, net.ErrClosed) {
 			s.closeErr = nil

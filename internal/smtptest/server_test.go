@@ -174,3 +174,61 @@ func TestListen_RefusesNonLoopback(t *testing.T) {
 	}
 	s.Close()
 }
+
+func TestServer_Block(t *testing.T) {
+	t.Run("UntilReleased", func(t *testing.T) {
+		s := Start(t)
+		release := make(chan struct{})
+		hit := make(chan string, 1)
+		s.FailRcpt("x@example.org", Block(release).OnHit(func(addr string) { hit <- addr }).Times(1))
+		errc := make(chan error, 1)
+		c := dial(t, s)
+		go func() { errc <- send(t, c, "x@example.org") }()
+		if addr := <-hit; addr != "x@example.org" {
+			t.Fatalf("OnHit got %q", addr)
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("the answer came before the release: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(release)
+		if err := <-errc; err == nil || smtpCode(err) != 0 {
+			t.Fatalf("want a dropped connection after the release, got %v", err)
+		}
+		if err := send(t, dial(t, s), "x@example.org"); err != nil || s.Count() != 1 {
+			t.Fatalf("after the block: %v, %d accepted", err, s.Count())
+		}
+	})
+	t.Run("CloseReleases", func(t *testing.T) {
+		s := Start(t)
+		hit := make(chan string, 1)
+		s.FailRcpt("*", Block(nil).OnHit(func(addr string) { hit <- addr }))
+		errc := make(chan error, 1)
+		c := dial(t, s)
+		go func() { errc <- send(t, c, "y@example.org") }()
+		<-hit
+		s.Close()
+		if err := <-errc; err == nil {
+			t.Fatal("want an error after Close")
+		}
+	})
+}
+
+func TestServer_Hold(t *testing.T) {
+	s := Start(t)
+	release := make(chan struct{})
+	hit := make(chan string, 1)
+	s.FailData("x@example.org", Hold(release).OnHit(func(addr string) { hit <- addr }))
+	errc := make(chan error, 1)
+	c := dial(t, s)
+	go func() { errc <- send(t, c, "x@example.org") }()
+	<-hit
+	if n := s.Count(); n != 0 {
+		t.Fatalf("Count = %d while held, want 0", n)
+	}
+	close(release)
+	if err := <-errc; err != nil || s.Count() != 1 {
+		t.Fatalf("after the release: %v, %d accepted; want accepted", err, s.Count())
+	}
+}

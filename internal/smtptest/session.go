@@ -37,7 +37,7 @@ func (se *session) Mail(from string, _ *smtp.MailOptions) error {
 
 func (se *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if f, ok := se.s.rules.hit(atRcpt, to); ok {
-		if err := se.apply(f); err != nil {
+		if err := se.apply(f, to); err != nil {
 			return err
 		}
 	}
@@ -60,7 +60,7 @@ func (se *session) Data(r io.Reader) error {
 	}
 	for _, to := range se.to {
 		if f, ok := se.s.rules.hit(atData, to); ok {
-			if err := se.apply(f); err != nil {
+			if err := se.apply(f, to); err != nil {
 				return err
 			}
 			break
@@ -69,8 +69,11 @@ func (se *session) Data(r io.Reader) error {
 	return se.s.accept(se.from, append([]string(nil), se.to...), data)
 }
 
-// apply carries out a fault; nil means "go on and accept".
-func (se *session) apply(f Fault) error {
+// apply carries out a fault for recipient addr; nil means "go on and accept".
+func (se *session) apply(f Fault, addr string) error {
+	if f.onHit != nil {
+		f.onHit(addr)
+	}
 	switch f.kind {
 	case faultReject:
 		return &smtp.SMTPError{Code: f.code, EnhancedCode: smtp.EnhancedCode(f.enhanced), Message: f.text}
@@ -79,6 +82,15 @@ func (se *session) apply(f Fault) error {
 		return errDropped
 	case faultDelay:
 		time.Sleep(f.delay)
+	case faultBlock, faultHold:
+		select {
+		case <-f.until:
+		case <-se.s.closing:
+		}
+		if f.kind == faultBlock {
+			_ = se.conn.Conn().Close()
+			return errDropped
+		}
 	}
 	return nil
 }
