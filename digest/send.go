@@ -41,6 +41,21 @@ type Sender struct {
 	Log       *slog.Logger
 	// Progress, when set, is called after every recorded batch.
 	Progress func(p Progress)
+	// ReturnPath, when set, gives each message its own envelope sender
+	// (VERP), so a bounce names the delivery it is about.
+	ReturnPath ReturnPath
+}
+
+// ReturnPath makes the envelope sender of one delivery.
+type ReturnPath interface {
+	EnvelopeFrom(runID, deliveryID int64) string
+}
+
+// MailtoLinks is implemented by Links that give each recipient a personal
+// List-Unsubscribe mailto (with a token); otherwise MessageOptions'
+// UnsubscribeMailto is used for everyone.
+type MailtoLinks interface {
+	UnsubscribeMailto(id int64, email string) string
 }
 
 // Progress counts what one Send call has done so far.
@@ -365,5 +380,18 @@ func (w *sendWork) message(it claimed, html, text *bytes.Buffer) (*mailer.Messag
 	if strings.HasPrefix(unsub, "https://") {
 		m.UnsubscribeURL = unsub
 	}
+	w.returnAddresses(m, it)
 	return m, nil
+}
+
+// returnAddresses sets where bounces and unsubscribe mails of one message go.
+func (w *sendWork) returnAddresses(m *mailer.Message, it claimed) {
+	if w.ReturnPath != nil {
+		m.EnvelopeFrom = w.ReturnPath.EnvelopeFrom(w.lib.run.ID, it.ID)
+	}
+	if ml, ok := w.Links.(MailtoLinks); ok {
+		if mt := ml.UnsubscribeMailto(*it.SubscriberID, it.Email); mt != "" {
+			m.UnsubscribeMailto = mt
+		}
+	}
 }

@@ -17,7 +17,8 @@ import (
 // only checks, encodes and transports it.
 type Message struct {
 	MessageID         string       // without angle brackets, e.g. "r12.d3456@digest.example.org"; deterministic, set by the caller
-	From              mail.Address // also the envelope sender
+	From              mail.Address // also the envelope sender unless EnvelopeFrom is set
+	EnvelopeFrom      string       // optional envelope sender (SMTP MAIL FROM, the bounce address), e.g. a VERP address; not a header
 	ReplyTo           string       // optional address, "a@b" or "Name <a@b>"
 	To                mail.Address // the one recipient; the display name may be anything, it is sanitized
 	Subject           string       // UTF-8; encoded per RFC 2047 when needed
@@ -91,6 +92,15 @@ func build(m *Message, signer *gomail.DKIMSigner) (*gomail.Msg, error) {
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.Date)
 	msg.FromMailAddress(&from)
+	if m.EnvelopeFrom != "" {
+		ef, err := cleanAddress(mail.Address{Address: m.EnvelopeFrom})
+		if err != nil {
+			return nil, bad("EnvelopeFrom", m.EnvelopeFrom, err.Error())
+		}
+		if err := msg.EnvelopeFrom(ef.Address); err != nil {
+			return nil, bad("EnvelopeFrom", m.EnvelopeFrom, "is not an email address")
+		}
+	}
 	msg.AddToMailAddress(&to)
 	if m.ReplyTo != "" {
 		rt, err := mail.ParseAddress(m.ReplyTo)

@@ -91,6 +91,11 @@ func (s *Store) Delete(ctx context.Context, id int64) (Erasure, error) {
 		if err := tx.GetContext(ctx, &e.Deliveries, s.db.Rebind(`SELECT count(*) FROM deliveries WHERE subscriber_id = ?`), id); err != nil {
 			return err
 		}
+		// Returned mails about them keep their counts, not the address.
+		if _, err := tx.ExecContext(ctx, s.db.Rebind(`UPDATE inbound_mails SET recipient = '', sender = '', subject = ''
+			WHERE subscriber_id = ? OR recipient = ? OR sender = ?`), id, r.Email, EmailKey(r.Email)); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, s.db.Rebind(`DELETE FROM subscribers WHERE id = ?`), id)
 		return err
 	})

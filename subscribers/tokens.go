@@ -3,6 +3,7 @@ package subscribers
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -363,6 +364,7 @@ func (s *Signer) VerifyArchive(token string) (int64, error) {
 type Links struct {
 	Signer *Signer
 	Base   string
+	Mailto string // optional address for UnsubscribeMailto
 }
 
 // UnsubscribeURL is the one-click unsubscribe link of a subscriber.
@@ -379,4 +381,50 @@ func (l Links) PreferencesURL(id int64, email string) string {
 // ("Im Browser ansehen").
 func (l Links) ArchiveURL(selectionID int64) string {
 	return l.Signer.ArchiveURL(l.Base, selectionID)
+}
+
+// TagLen is the length of a Tag: 8 base32 characters, 40 bits.
+const TagLen = 8
+
+var tagEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// Tag returns a short keyed tag (TagLen lower-case letters and digits) of
+// data for purpose label, e.g. for a VERP return path: short enough for the
+// local part of an address, long enough (40 bits) that it cannot be guessed
+// by trying. It is signed with the signing key; CheckTag accepts every key.
+func (s *Signer) Tag(label, data string) string {
+	return tagWith(s.keys[0], label, data)
+}
+
+// CheckTag reports in constant time whether tag is Tag(label, data) under
+// any of the keys (any case).
+func (s *Signer) CheckTag(label, data, tag string) bool {
+	tag = strings.ToLower(tag)
+	ok := false
+	for _, k := range s.keys {
+		if hmac.Equal([]byte(tagWith(k, label, data)), []byte(tag)) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func tagWith(k *signingKey, label, data string) string {
+	h := k.mac()
+	h.Write([]byte("tag\x00" + label + "\x00" + data))
+	var sum [sha256.Size]byte
+	out := tagEncoding.EncodeToString(h.Sum(sum[:0])[:5])
+	k.pool.Put(h)
+	return out
+}
+
+// UnsubscribeMailto returns the List-Unsubscribe mailto of a subscriber: to
+// l.Mailto with the subject "Abmelden" and the subscriber's unsubscribe
+// token, so a mail sent from another address (a forwarder, an alias) can
+// still be honoured. Empty when l.Mailto is empty.
+func (l Links) UnsubscribeMailto(id int64, email string) string {
+	if l.Mailto == "" {
+		return ""
+	}
+	return "mailto:" + l.Mailto + "?subject=Abmelden%20" + l.Signer.Token(PurposeUnsubscribe, id, email)
 }

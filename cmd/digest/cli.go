@@ -100,6 +100,7 @@ func commands() []command {
 			{name: "list", summary: "list runs with their delivery counts", run: cmdRunsList},
 			{name: "show", summary: "show one run (default: the latest) with errors grouped by reason", run: cmdRunsShow},
 		}},
+		{name: "mail", summary: "import and list returned mails (bounces, complaints, unsubscribe mails)", sub: mailCommands()},
 		{name: "serve", summary: "run the scheduler and the subscriber web pages", run: cmdServe},
 		{name: "form", summary: "print an embeddable HTML signup form for the portal", run: cmdForm},
 		{name: "config", summary: "print the effective configuration (secrets redacted)", run: cmdConfig},

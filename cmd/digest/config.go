@@ -45,6 +45,11 @@ type Config struct {
 
 	TrustedProxies []netip.Prefix // DIGEST_TRUSTED_PROXIES, CIDR list; empty = X-Forwarded-For ignored
 	PrivacyURL     string         // DIGEST_PRIVACY_URL, privacy notice linked from the signup form
+	// Returned mail (bounces, complaints, unsubscribe mails).
+	ReturnPath      string        // DIGEST_RETURN_PATH, base address of the VERP envelope sender; empty = off
+	Mailbox         string        // DIGEST_MAILBOX (secret: holds a password), IMAP mailbox `digest serve` polls
+	MailboxInterval time.Duration // DIGEST_MAILBOX_INTERVAL
+	MetricsAddr     string        // DIGEST_METRICS_ADDR, listen address of GET /metrics; empty = off
 
 	// set records which values came from flags (for `digest config`).
 	set map[string]bool
@@ -167,6 +172,22 @@ func settings() []setting {
 			c.FeedInterval = d
 			return nil
 		}))
+	g, st = str(func(c *Config) *string { return &c.ReturnPath })
+	add(s("DIGEST_RETURN_PATH", "return-path", "bounce `address`, e.g. bounces@kommune21.de: each digest's envelope sender becomes bounces+r<run>.d<delivery>.<tag>@… (default off: the sender)", groupMail, false, g, st))
+	g, st = str(func(c *Config) *string { return &c.Mailbox })
+	add(s("DIGEST_MAILBOX", "mailbox", "IMAP `URL` of the return mailbox to poll: imaps://USER:PASS@HOST/INBOX (or imap://…?tls=none to loopback) (default off)", groupServe, true, g, st))
+	add(s("DIGEST_MAILBOX_INTERVAL", "mailbox-interval", "how often to poll DIGEST_MAILBOX, e.g. 5m (default 5m)", groupServe, false,
+		func(c *Config) string { return c.MailboxInterval.String() },
+		func(c *Config, v string) error {
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < time.Second {
+				return fmt.Errorf("DIGEST_MAILBOX_INTERVAL=%q: give a duration of at least 1s, e.g. 5m", v)
+			}
+			c.MailboxInterval = d
+			return nil
+		}))
+	g, st = str(func(c *Config) *string { return &c.MetricsAddr })
+	add(s("DIGEST_METRICS_ADDR", "metrics-addr", "listen `address` (host:port) of GET /metrics, separate from the public pages (default off)", groupServe, false, g, st))
 	add(s("DIGEST_LOG_LEVEL", "log-level", "debug, info, warn or error (default info)", groupDB, false,
 		func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
 		func(c *Config, v string) error {
@@ -206,6 +227,7 @@ func settings() []setting {
 		"DIGEST_SMTP":       mailer.Redact,
 		"DIGEST_BASE_URL":   redact.URL,
 		"DIGEST_PORTAL_URL": redact.URL,
+		"DIGEST_MAILBOX":    redact.URL,
 		"DIGEST_FEEDS": func(v string) string {
 			var shown []string
 			for _, f := range strings.Split(v, ",") {
@@ -229,6 +251,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SendWorkers: 4, SendBatch: 16, FeedInterval: 30 * time.Minute, LogLevel: slog.LevelInfo,
 		set: map[string]bool{},
 	}
+	c.MailboxInterval = 5 * time.Minute
 	for _, s := range settings() {
 		if v := getenv(s.env); v != "" {
 			if err := s.set(&c, v); err != nil {
@@ -292,6 +315,9 @@ func (c *Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s=%q: give an absolute http(s) URL such as https://digest.example.org", name, redact.URL(raw))
 		}
+	}
+	if err := c.validateInbound(); err != nil {
+		return err
 	}
 	dkim := []string{c.DKIMDomain, c.DKIMSelector, c.DKIMKeyFile}
 	if n := countSet(dkim); n != 0 && n != 3 {

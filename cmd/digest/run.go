@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kommune21/digest/digest"
+	"github.com/kommune21/digest/feedback"
 )
 
 func cmdRun(a *app, args []string) error {
@@ -98,6 +99,8 @@ type runJSON struct {
 	Pending  int                 `json:"pending"`
 	Finished string              `json:"finished_at,omitempty"`
 	Errors   []digest.ErrorGroup `json:"errors,omitempty"`
+	// Deliverability is what came back after sending (runs show only).
+	Deliverability *feedback.RunStats `json:"deliverability,omitempty"`
 }
 
 func toRunJSON(r digest.RunStats) runJSON {
@@ -164,9 +167,14 @@ func cmdRunsShow(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	back, err := feedback.StatsOfRun(a.ctx, db, r.ID)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		j := toRunJSON(r)
 		j.Errors = groups
+		j.Deliverability = &back
 		return a.printJSON(j)
 	}
 	w := a.stdout
@@ -177,6 +185,9 @@ func cmdRunsShow(a *app, args []string) error {
 		fmt.Fprintln(w, "not finished: deliveries are pending or waiting for retry")
 	}
 	fmt.Fprintf(w, "planned %d: sent %d, retry %d, failed %d, skipped %d, pending %d\n", r.Planned, r.Sent, r.Retry, r.Failed, r.Skipped, r.Pending)
+	fmt.Fprintf(w, "after sending: bounced %d (%s), soft bounces %d, complaints %d (%s), unsubscribed %d (%s)\n",
+		back.Bounced, percent(back.BounceRate), back.SoftBounced, back.Complained, percent(back.ComplaintRate),
+		back.UnsubscribedAfter, percent(back.UnsubscribeRate))
 	if len(groups) > 0 {
 		fmt.Fprintln(w, "\nreasons:")
 		tw := a.table()

@@ -99,6 +99,13 @@ func cmdServe(a *app, args []string) error {
 		}
 		tasks = append(tasks, digest.PeriodicTask{Name: "poll_feeds", Every: a.cfg.FeedInterval, AtStart: true, Run: poll})
 	}
+	if a.cfg.Mailbox != "" {
+		poll, err := a.mailboxPoller()
+		if err != nil {
+			return err
+		}
+		tasks = append(tasks, digest.PeriodicTask{Name: "poll_mailbox", Every: a.cfg.MailboxInterval, AtStart: true, Run: poll})
+	}
 	for i, t := range tasks {
 		if d, ok := a.taskEvery[t.Name]; ok {
 			tasks[i].Every = d
@@ -118,6 +125,11 @@ func cmdServe(a *app, args []string) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (use --addr HOST:PORT for another address)", *addr, err)
+	}
+	stopMetrics, err := a.serveMetrics(db)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	srv := subscribers.NewServer(*addr, handler, a.log)
 	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "db", db.String(),
@@ -141,6 +153,7 @@ func cmdServe(a *app, args []string) error {
 	if err := handler.Close(ctx); err != nil {
 		a.log.Warn("signup mails still queued at shutdown", "err", err)
 	}
+	stopMetrics(ctx)
 	if err := sched.Stop(ctx); err != nil {
 		// Sends cut off here are repeated by the next run: the outbox records
 		// only what the server accepted.

@@ -463,8 +463,15 @@ func cmdSubscribersShow(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	returned, err := a.returnedMail(sub.ID)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		return a.printJSON(toJSON(sub))
+		return a.printJSON(struct {
+			subscriberJSON
+			returnedMailJSON
+		}{toJSON(sub), returned})
 	}
 	named := func(vals []string, name func(string) string, all string) string {
 		if len(vals) == 0 {
@@ -501,6 +508,9 @@ func cmdSubscribersShow(a *app, args []string) error {
 		{"Consent", consent}, {"Created", when(sub.CreatedAt)}, {"Updated", when(sub.UpdatedAt)},
 		{"Confirmed", when(sub.ConfirmedAt)}, {"Unsubscribed", when(sub.UnsubscribedAt)},
 	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+	}
+	for _, kv := range returned.lines() {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
 	return tw.Flush()

@@ -92,10 +92,15 @@ func (a *app) runner(now func() time.Time) (*digest.Runner, error) {
 		mailto = r.Address
 	}
 	sender := &digest.Sender{
-		DB: db, Templates: tmpl, Transport: tr, Links: subscribers.Links{Signer: signer, Base: a.cfg.BaseURL},
+		DB: db, Templates: tmpl, Transport: tr, Links: subscribers.Links{Signer: signer, Base: a.cfg.BaseURL, Mailto: mailto},
 		Message: digest.MessageOptions{From: a.cfg.FromAddress(), ReplyTo: a.cfg.ReplyTo, ListID: a.cfg.EffectiveListID(),
 			Domain: a.cfg.MailDomain(), UnsubscribeMailto: "mailto:" + mailto + "?subject=Abmelden"},
 		Workers: a.cfg.SendWorkers, Batch: a.cfg.SendBatch, Rate: a.cfg.SendRate, Now: now, Log: a.log,
+	}
+	if rp, err := a.returnPath(signer); err != nil {
+		return nil, err
+	} else if rp != nil {
+		sender.ReturnPath = rp
 	}
 	return &digest.Runner{Planner: &digest.Planner{DB: db, Now: now}, Sender: sender, Log: a.log}, nil
 }
