@@ -230,6 +230,7 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) (handl
 		if c.wire, ok = appendWire(c.wire[:0], m, cm, m.Bulk); !ok {
 			return false, nil
 		}
+		c.wire = append(c.wire, ".\r\n"...) // the end of DATA, in the same write
 		if cap(c.wire) > 1<<20 {
 			defer func() { c.wire = nil }() // do not keep an unusually large buffer
 		}
@@ -256,7 +257,8 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) (handl
 	}
 }
 
-// transact runs one SMTP transaction and names the stage that failed.
+// transact runs one SMTP transaction and names the stage that failed. wire
+// ends with the final ".\r\n".
 func (c *smtpConn) transact(from, to string, wire []byte) (string, error) {
 	sc := c.sc
 	if err := sc.UpdateDeadline(c.t.cfg.Timeout); err != nil {
@@ -278,9 +280,10 @@ func (c *smtpConn) transact(from, to string, wire []byte) (string, error) {
 	if err != nil {
 		return "DATA", err
 	}
+	// The buffer is empty after the DATA command, so a large write goes
+	// straight to the connection in one system call.
 	w := sc.Text.W
 	w.Write(wire)
-	w.WriteString(".\r\n")
 	if err := w.Flush(); err != nil {
 		return "message", err
 	}
