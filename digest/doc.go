@@ -22,9 +22,16 @@
 // of older editions of that cadence expire (failed, "superseded") and their
 // articles become eligible again.
 //
-// Sending claims deliveries in batches. On PostgreSQL a worker holds its batch's
-// row locks (FOR UPDATE SKIP LOCKED) while it sends, then records every outcome in
-// the same transaction, so several processes share one outbox and a crash repeats
-// at most workers × batch messages, each with a Message-ID derived from run and
-// delivery. SQLite has one sending process, guarded by a lock file.
+// Sending claims deliveries in batches and records each outcome as soon as the
+// server has answered, before the next message goes out, so a crash (kill -9)
+// repeats at most one message per SMTP connection: the one whose acceptance was
+// being written. Each carries a Message-ID derived from run and delivery. On
+// PostgreSQL a claim is committed at once (FOR UPDATE SKIP LOCKED, claimed_by =
+// the worker connection's backend id) and every worker connection holds an
+// advisory lock while it sends; a sender starting up gives back the claims whose
+// owner no longer holds its lock. Outcomes are committed with
+// synchronous_commit = off on the worker's own connection: a crash of digest
+// loses nothing committed; a crash of the database server could lose the last
+// fraction of a second of outcomes (those messages would be sent again). SQLite
+// has one sending process, guarded by a lock file.
 package digest

@@ -2,7 +2,10 @@ package digest
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -36,10 +39,10 @@ type claimed struct {
 	Status       string `db:"sub_status"`
 }
 
-// batch is a set of claimed deliveries. On PostgreSQL tx holds their row locks
-// until the outcomes are recorded; on SQLite tx is nil (one sending process).
+// batch is a set of claimed deliveries. On PostgreSQL they are claimed in
+// the database (claimed_by) by the worker connection that claimed them; on
+// SQLite (one sending process) the sender keeps them in memory.
 type batch struct {
-	tx    *sqlx.Tx
 	items []claimed
 }
 
@@ -58,19 +61,115 @@ type outbox struct {
 	domain string // for Message-IDs
 }
 
+// dbConn is what the outbox needs of a database handle: the pool (SQLite)
+// or one worker's own connection (PostgreSQL).
+type dbConn interface {
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	BeginTxx(ctx context.Context, opts *sql.TxOptions) (*sqlx.Tx, error)
+}
+
+// claimLockClass is the first key of the PostgreSQL advisory lock a worker
+// connection holds while it sends; the second is its backend id, which is
+// what claimed_by holds. ("dig1")
+const claimLockClass = 0x64696731
+
+// workerConn is one sending worker's database handle. On PostgreSQL it is a
+// connection of its own that holds the worker's advisory lock and commits
+// asynchronously (synchronous_commit = off: a crash of this process loses
+// nothing committed; only a crash of the database server could lose the
+// last fraction of a second of outcomes, and those messages would be sent
+// again). On SQLite it is the pool.
+type workerConn struct {
+	q     dbConn
+	conn  *sqlx.Conn // PostgreSQL
+	token int64      // PostgreSQL: backend id, the claimed_by of this worker's claims
+}
+
+// openWorker prepares a worker's handle. On PostgreSQL it takes the worker's
+// lock and gives back claims a dead process left under the same backend id.
+func (o *outbox) openWorker(ctx context.Context) (*workerConn, error) {
+	if o.db.Dialect != store.Postgres {
+		return &workerConn{q: o.db}, nil
+	}
+	c, err := o.db.Connx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &workerConn{q: c, conn: c}
+	if err := c.GetContext(ctx, &w.token, `SELECT pg_backend_pid()`); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("sender connection: %w", err)
+	}
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{
+		{`SET synchronous_commit = off`, nil},
+		{`SELECT pg_advisory_lock($1, $2)`, []any{claimLockClass, w.token}},
+		// Claims under this backend id are a dead process's that had it before.
+		{`UPDATE deliveries SET claimed_by = NULL WHERE run_id = $1 AND claimed_by = $2`, []any{o.run.ID, w.token}},
+	} {
+		if _, err := c.ExecContext(ctx, st.q, st.args...); err != nil {
+			w.close()
+			return nil, fmt.Errorf("sender connection: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// close gives the lock up and the connection back with the default commit
+// behaviour.
+func (w *workerConn) close() {
+	if w.conn == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := w.conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, claimLockClass, w.token)
+	if err == nil {
+		_, err = w.conn.ExecContext(ctx, `RESET synchronous_commit`)
+	}
+	if err != nil {
+		// Never hand a connection in an unknown state back to the pool.
+		_ = w.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	w.conn.Close()
+}
+
+// releaseDead gives back the claims of run whose owner no longer holds its
+// lock: a process that crashed or was killed while it sent. Their messages
+// were not recorded as sent; at most one per connection of the dead process
+// was accepted by the server (its outcome was being written).
+func (o *outbox) releaseDead(ctx context.Context) (int64, error) {
+	if o.db.Dialect != store.Postgres {
+		return 0, nil
+	}
+	res, err := o.db.ExecContext(ctx, `UPDATE deliveries d SET claimed_by = NULL
+		WHERE d.run_id = $1 AND d.claimed_by IS NOT NULL AND NOT EXISTS (
+			SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+			AND l.classid = $2 AND l.objsubid = 2 AND CAST(l.objid AS BIGINT) = d.claimed_by)`, o.run.ID, claimLockClass)
+	if err != nil {
+		return 0, fmt.Errorf("release claims of stopped senders of run %d: %w", o.run.ID, err)
+	}
+	return res.RowsAffected()
+}
+
 const claimColumns = `d.id, d.subscriber_id, d.selection_id, d.attempts,
 	COALESCE(s.email, '') AS email, COALESCE(s.name, '') AS name, COALESCE(s.status, '') AS sub_status`
 
-// claim takes up to n due deliveries of the run with ids above after,
-// skipping those in exclude (deliveries this process is still sending). On
-// PostgreSQL the returned batch holds their row locks; other processes skip them.
+// claim takes up to n due, unclaimed deliveries of the run with ids above
+// after, skipping those in exclude (SQLite: deliveries this process is still
+// sending). On PostgreSQL the claim is committed at once with the worker's
+// token, so other processes skip those deliveries, and a crash leaves them
+// to releaseDead.
 //
 // after lets a sender continue where its last claim ended: the open-deliveries
 // index keeps an entry for every delivery sent since the last vacuum, and a
 // claim that always started from the lowest id would walk all of them, a cost
 // that grows with every message sent (at 100,000 deliveries a claim took
 // 50–200 ms).
-func (o *outbox) claim(ctx context.Context, n int, now time.Time, after int64, exclude []int64) (*batch, error) {
+func (o *outbox) claim(ctx context.Context, w *workerConn, n int, now time.Time, after int64, exclude []int64) (*batch, error) {
 	db := o.db
 	where := `d.run_id = ? AND d.id > ? AND d.status IN ('pending', 'retry') AND (d.status = 'pending' OR d.next_attempt_at <= ?)`
 	args := []any{o.run.ID, after, store.T(now)}
@@ -78,48 +177,51 @@ func (o *outbox) claim(ctx context.Context, n int, now time.Time, after int64, e
 		where += ` AND d.id NOT IN (?)`
 		args = append(args, exclude)
 	}
-	q := `SELECT ` + claimColumns + ` FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
-		WHERE ` + where + ` ORDER BY d.id LIMIT ?`
-	args = append(args, n)
+	var q string
 	if db.Dialect == store.Postgres {
-		q += ` FOR UPDATE OF d SKIP LOCKED`
+		q = `WITH c AS (UPDATE deliveries u SET claimed_by = ? WHERE u.id IN (
+				SELECT d.id FROM deliveries d WHERE ` + where + ` AND d.claimed_by IS NULL ORDER BY d.id LIMIT ? FOR UPDATE SKIP LOCKED)
+			RETURNING u.id, u.subscriber_id, u.selection_id, u.attempts)
+			SELECT ` + strings.ReplaceAll(claimColumns, "d.", "c.") + ` FROM c LEFT JOIN subscribers s ON s.id = c.subscriber_id ORDER BY c.id`
+		args = append([]any{w.token}, args...)
+	} else {
+		q = `SELECT ` + claimColumns + ` FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE ` + where + ` ORDER BY d.id LIMIT ?`
 	}
+	args = append(args, n)
 	q, args, err := db.In(q, args...)
 	if err != nil {
 		return nil, err
 	}
 	b := &batch{}
-	if db.Dialect == store.Postgres {
-		// The transaction outlives ctx: the outcomes of messages already sent
-		// must still be recorded in it after an interrupt (see worker), but
-		// database/sql rolls back a transaction whose context ends, and lib/pq
-		// marks a connection bad when the context of a query ends before its
-		// rows are closed. So neither sees ctx; the claim is one short query.
-		tctx := context.WithoutCancel(ctx)
-		if b.tx, err = db.BeginTxx(tctx, nil); err != nil {
-			return nil, err
-		}
-		err = b.tx.SelectContext(tctx, &b.items, q, args...)
-	} else {
-		err = db.SelectContext(ctx, &b.items, q, args...)
-	}
-	if err != nil {
-		b.release()
+	// lib/pq marks a connection bad when the context of a query ends
+	// before its rows are closed; the claim is one short statement.
+	if err := w.q.SelectContext(context.WithoutCancel(ctx), &b.items, q, args...); err != nil {
 		return nil, fmt.Errorf("claim deliveries of run %d: %w", o.run.ID, err)
 	}
 	if len(b.items) == 0 {
-		b.release()
 		return nil, nil
 	}
 	return b, nil
 }
 
-// release gives up a batch's locks without recording anything.
-func (b *batch) release() {
-	if b != nil && b.tx != nil {
-		b.tx.Rollback()
-		b.tx = nil
+// release gives back claimed deliveries that were not tried.
+func (o *outbox) release(ctx context.Context, w *workerConn, items []claimed) error {
+	if w.conn == nil || len(items) == 0 {
+		return nil
 	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	q, args, err := o.db.In(`UPDATE deliveries SET claimed_by = NULL WHERE id IN (?) AND claimed_by = ?`, ids, w.token)
+	if err == nil {
+		_, err = w.q.ExecContext(ctx, q, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("give back deliveries of run %d: %w", o.run.ID, err)
+	}
+	return nil
 }
 
 // messageID is the Message-ID (without brackets) of a delivery: derived from run
@@ -128,82 +230,58 @@ func (o *outbox) messageID(deliveryID int64) string {
 	return fmt.Sprintf("r%d.d%d@%s", o.run.ID, deliveryID, o.domain)
 }
 
-// record writes the outcomes of a batch with set-based statements in one
-// transaction (the claim's, on PostgreSQL) and commits it.
-func (o *outbox) record(ctx context.Context, b *batch, outs []outcome, now time.Time) error {
+// record writes the outcome of one delivery as soon as the server has
+// answered, so that a crash repeats at most the one message whose outcome was
+// being written. A sent or skipped delivery is one statement (committed on
+// its own); a failure, which may bounce the subscriber, is a transaction.
+func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outcome, now time.Time) error {
 	db := o.db
-	tx := b.tx
-	b.tx = nil
-	if tx == nil {
-		var err error
-		if tx, err = db.BeginTxx(ctx, nil); err != nil {
-			return err
-		}
-	}
-	defer tx.Rollback()
 	now = store.T(now)
-	exec := func(q string, args ...any) error {
-		q, args, err := db.In(q, args...)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, q, args...)
-		}
+	fail := func(err error) error {
+		return fmt.Errorf("record outcome of delivery %d (run %d): %w", out.id, o.run.ID, err)
+	}
+	switch out.status {
+	case StatusSent:
+		_, err := w.q.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?,
+			next_attempt_at = NULL, last_error = '', message_id = ?, claimed_by = NULL WHERE id = ?`),
+			now, now, o.messageID(out.id), out.id)
 		if err != nil {
-			return fmt.Errorf("record outcomes of run %d: %w", o.run.ID, err)
+			return fail(err)
+		}
+		return nil
+	case StatusSkipped:
+		_, err := w.q.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = 'skipped', last_error = 'subscriber left after planning', updated_at = ?, claimed_by = NULL WHERE id = ?`),
+			now, out.id)
+		if err != nil {
+			return fail(err)
 		}
 		return nil
 	}
-	var sent, skipped, bounced []int64
-	for _, out := range outs {
-		switch out.status {
-		case StatusSent:
-			sent = append(sent, out.id)
-		case StatusSkipped:
-			skipped = append(skipped, out.id)
-		default:
-			attempts := 1
-			for _, it := range b.items {
-				if it.ID == out.id {
-					attempts = it.Attempts + 1
-				}
-			}
-			status, next := out.status, any(nil)
-			if status == StatusRetry {
-				if attempts >= MaxAttempts {
-					status, out.err = StatusFailed, fmt.Sprintf("gave up after %d attempts: %s", attempts, out.err)
-				} else {
-					next = store.T(now.Add(Backoff[attempts-1]))
-				}
-			}
-			if err := exec(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?`,
-				status, next, out.err, now, out.id); err != nil {
-				return err
-			}
-			if out.bounce && out.subID != 0 {
-				bounced = append(bounced, out.subID)
-			}
+	tx, err := w.q.BeginTxx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	attempts := it.Attempts + 1
+	status, next := out.status, any(nil)
+	if status == StatusRetry {
+		if attempts >= MaxAttempts {
+			status, out.err = StatusFailed, fmt.Sprintf("gave up after %d attempts: %s", attempts, out.err)
+		} else {
+			next = store.T(now.Add(Backoff[attempts-1]))
 		}
 	}
-	if len(sent) > 0 {
-		prefix, suffix := fmt.Sprintf("r%d.d", o.run.ID), "@"+o.domain
-		if err := exec(`UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?,
-			next_attempt_at = NULL, last_error = '', message_id = ? || CAST(id AS TEXT) || ? WHERE id IN (?)`,
-			now, now, prefix, suffix, sent); err != nil {
-			return err
-		}
+	if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, claimed_by = NULL WHERE id = ?`),
+		status, next, out.err, now, out.id); err != nil {
+		return fail(err)
 	}
-	if len(skipped) > 0 {
-		if err := exec(`UPDATE deliveries SET status = 'skipped', last_error = 'subscriber left after planning', updated_at = ? WHERE id IN (?)`,
-			now, skipped); err != nil {
-			return err
-		}
-	}
-	if len(bounced) > 0 {
-		if err := exec(`UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id IN (?) AND status = 'active'`, now, bounced); err != nil {
-			return err
+	if out.bounce && out.subID != 0 {
+		if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ? AND status = 'active'`), now, out.subID); err != nil {
+			return fail(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record outcomes of run %d: %w", o.run.ID, err)
+		return fail(err)
 	}
 	return nil
 }

@@ -103,6 +103,11 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 		return Progress{}, err
 	}
 	ob := &outbox{db: s.DB, run: run, domain: s.Message.Domain}
+	if n, err := ob.releaseDead(ctx); err != nil {
+		return Progress{}, err
+	} else if n > 0 {
+		log.Warn("released deliveries claimed by a sender that stopped without recording them (each of its connections may have sent one of them already)", "run", run.ID, "deliveries", n)
+	}
 	var prog Progress
 	if err := s.DB.GetContext(ctx, &prog.Due, s.DB.Rebind(`
 		SELECT count(*) FROM deliveries WHERE run_id = ? AND status IN ('pending', 'retry') AND (status = 'pending' OR next_attempt_at <= ?)`),
@@ -171,12 +176,12 @@ func (w *sendWork) progress() Progress {
 // claim takes the next batch: after the highest id claimed so far, and when
 // nothing is left there, once more from the start (deliveries another process
 // gave back, retries that came due) before it says nothing is due.
-func (w *sendWork) claim(ctx context.Context) (*batch, error) {
+func (w *sendWork) claim(ctx context.Context, wc *workerConn) (*batch, error) {
 	for {
 		from := w.after.Load()
-		b, err := w.claimAfter(ctx, from)
+		b, err := w.claimAfter(ctx, wc, from)
 		if err == nil && b != nil {
-			if err = w.readSelections(b); err != nil {
+			if err = w.readSelections(ctx, wc, b); err != nil {
 				return nil, err
 			}
 		}
@@ -198,10 +203,12 @@ func (w *sendWork) claim(ctx context.Context) (*batch, error) {
 // readSelections makes sure the selections of a claimed batch are read, so
 // that a database error stops the worker (the batch stays pending) instead of
 // failing deliveries as unrenderable.
-func (w *sendWork) readSelections(b *batch) error {
+func (w *sendWork) readSelections(ctx context.Context, wc *workerConn, b *batch) error {
 	for _, it := range b.items {
 		if _, err := w.lib.selection(it.SelectionID); err != nil {
-			b.release()
+			if rerr := w.ob.release(context.WithoutCancel(ctx), wc, b.items); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
 			w.done(b)
 			return err
 		}
@@ -209,9 +216,9 @@ func (w *sendWork) readSelections(b *batch) error {
 	return nil
 }
 
-func (w *sendWork) claimAfter(ctx context.Context, after int64) (*batch, error) {
+func (w *sendWork) claimAfter(ctx context.Context, wc *workerConn, after int64) (*batch, error) {
 	if w.DB.Dialect == store.Postgres {
-		return w.ob.claim(ctx, w.batch, w.Now(), after, nil)
+		return w.ob.claim(ctx, wc, w.batch, w.Now(), after, nil)
 	}
 	w.claimMu.Lock()
 	defer w.claimMu.Unlock()
@@ -219,7 +226,7 @@ func (w *sendWork) claimAfter(ctx context.Context, after int64) (*batch, error) 
 	for id := range w.inflight {
 		exclude = append(exclude, id)
 	}
-	b, err := w.ob.claim(ctx, w.batch, w.Now(), after, exclude)
+	b, err := w.ob.claim(ctx, wc, w.batch, w.Now(), after, exclude)
 	if b != nil {
 		for _, it := range b.items {
 			w.inflight[it.ID] = true
@@ -245,77 +252,95 @@ func (w *sendWork) worker(ctx context.Context, n int) error {
 		return fmt.Errorf("%w: %s: %v", ErrRelayUnreachable, w.Transport, err)
 	}
 	defer conn.Close()
+	wc, err := w.ob.openWorker(ctx)
+	if err != nil {
+		return err
+	}
+	defer wc.close()
 	var html, text bytes.Buffer
-	strikes := 0
+	var cs connState
 	for ctx.Err() == nil {
-		b, err := w.claim(ctx)
+		b, err := w.claim(ctx, wc)
 		if err != nil {
 			return err
 		}
 		if b == nil {
 			return nil
 		}
-		outs := make([]deliveryOutcome, 0, len(b.items))
-		for _, it := range b.items {
-			if ctx.Err() != nil {
-				break // the rest stays pending
-			}
-			out := w.deliver(ctx, conn, it, &html, &text)
-			if ctx.Err() != nil && out.status != StatusSent && out.status != StatusSkipped {
-				break // interrupted mid-send: leave it pending rather than count a failure
-			}
-			outs = append(outs, out)
-			if out.status == StatusRetry && out.network {
-				strikes++
-			} else if out.status == StatusSent {
-				strikes = 0
-			}
-			if strikes >= networkStrikes {
-				break
-			}
+		tried, err := w.sendBatch(ctx, conn, wc, b, &html, &text, &cs)
+		// Give back what was not tried, even when ctx has ended.
+		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if rerr := w.ob.release(relCtx, wc, b.items[tried:]); rerr != nil && err == nil {
+			err = rerr
 		}
-		// Record even when ctx has ended: what was sent must be written down.
-		recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err = w.ob.record(recCtx, b, w.outcomes(outs), w.Now())
 		cancel()
 		w.done(b)
-		if err != nil {
-			return err
-		}
-		for _, o := range outs {
-			switch o.status {
-			case StatusSent:
-				w.sent.Add(1)
-			case StatusRetry:
-				w.retry.Add(1)
-			case StatusFailed:
-				w.failed.Add(1)
-			case StatusSkipped:
-				w.skipped.Add(1)
-			}
-		}
 		if w.Progress != nil {
 			w.Progress(w.progress())
 		}
-		if strikes >= networkStrikes {
+		if err != nil {
+			return err
+		}
+		if cs.strikes >= networkStrikes {
 			return fmt.Errorf("%w: %s: %d network failures in a row, last: %s; the rest stays pending for the next run",
-				ErrRelayUnreachable, w.Transport, strikes, outs[len(outs)-1].err)
+				ErrRelayUnreachable, w.Transport, cs.strikes, cs.last)
 		}
 	}
 	return nil
 }
 
+// connState counts a connection's network failures in a row.
+type connState struct {
+	strikes int
+	last    string // the last failure's reason
+}
+
+// sendBatch sends the claimed deliveries of b in order and records each
+// outcome before the next message goes out, so a crash repeats at most the
+// one message per connection whose acceptance was being written. It returns
+// how many deliveries it handled; the rest stays claimed for the caller to
+// give back.
+func (w *sendWork) sendBatch(ctx context.Context, conn mailer.Conn, wc *workerConn, b *batch, html, text *bytes.Buffer, cs *connState) (int, error) {
+	for i, it := range b.items {
+		if ctx.Err() != nil {
+			return i, nil // the rest stays pending
+		}
+		out := w.deliver(ctx, conn, it, html, text)
+		if ctx.Err() != nil && out.status != StatusSent && out.status != StatusSkipped {
+			return i, nil // interrupted mid-send: leave it pending rather than count a failure
+		}
+		// Record even when ctx has ended: what was sent must be written down.
+		recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := w.ob.record(recCtx, wc, it, out.outcome, w.Now())
+		cancel()
+		if err != nil {
+			return i, err
+		}
+		switch out.status {
+		case StatusSent:
+			w.sent.Add(1)
+			cs.strikes = 0
+		case StatusRetry:
+			w.retry.Add(1)
+			if out.network {
+				cs.strikes++
+				cs.last = out.err
+			}
+		case StatusFailed:
+			w.failed.Add(1)
+		case StatusSkipped:
+			w.skipped.Add(1)
+		}
+		if cs.strikes >= networkStrikes {
+			return i + 1, nil
+		}
+	}
+	return len(b.items), nil
+}
+
 type deliveryOutcome struct {
 	outcome
 	network bool
-}
-
-func (w *sendWork) outcomes(outs []deliveryOutcome) []outcome {
-	r := make([]outcome, len(outs))
-	for i, o := range outs {
-		r[i] = o.outcome
-	}
-	return r
 }
 
 // deliver sends one claimed delivery and classifies the result.

@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"mime"
 	"net/mail"
@@ -335,4 +336,84 @@ func TestSender_TwoSendersShareTheOutbox(t *testing.T) {
 	if n := len(received(srv)); n != 60 {
 		t.Fatalf("%d recipients, want 60", n)
 	}
+}
+
+// Deliveries claimed by a sender that died (its lock connection is gone) are
+// sent by the next sender; those claimed by a sender that is still alive are
+// left to it, until it goes away.
+func TestSender_ClaimsOfAStoppedSenderAreReleased(t *testing.T) {
+	db := storetest.Postgres(t)
+	f := fixture{t, db}
+	seed(f, 12)
+	srv := smtptest.Start(t)
+	now := T0
+	ctx := context.Background()
+	r := newRunner(t, db, srv, &now)
+	plan, err := r.Planner.Plan(ctx, digest.Weekly, now, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A live sender: a session holding the sender lock ("dig1", its backend id).
+	live, err := db.Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	var pid int64
+	if err := live.GetContext(ctx, &pid, `SELECT pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, 0x64696731, pid); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	if err := db.SelectContext(ctx, &ids, `SELECT id FROM deliveries WHERE run_id = $1 ORDER BY id`, plan.Run.ID); err != nil || len(ids) != 12 {
+		t.Fatalf("deliveries %v, %v", ids, err)
+	}
+	f.exec(`UPDATE deliveries SET claimed_by = $1 WHERE id = ANY($2)`, pid, pqArray(ids[:4]))
+	f.exec(`UPDATE deliveries SET claimed_by = 2147480000 WHERE id = ANY($1)`, pqArray(ids[4:8])) // no such lock: a dead sender
+
+	p, err := r.Sender.Send(ctx, plan.Run)
+	if err != nil || p.Sent != 8 {
+		t.Fatalf("first send: %+v, %v; want 8 sent (4 of the dead sender, 4 unclaimed), the live sender's 4 left", p, err)
+	}
+	// The live sender goes away without giving its claims back: its session
+	// ends (a bad connection is closed, not returned to the pool).
+	_ = live.Raw(func(any) error { return driver.ErrBadConn })
+	live.Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var held bool
+		if err := db.GetContext(ctx, &held, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`, pid); err != nil {
+			t.Fatal(err)
+		}
+		if !held {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the live sender's session did not end")
+		}
+	}
+	now = now.Add(time.Minute)
+	p, err = r.Sender.Send(ctx, plan.Run)
+	if err != nil || p.Sent != 4 {
+		t.Fatalf("second send: %+v, %v; want the 4 claims of the stopped sender", p, err)
+	}
+	got := received(srv)
+	if len(got) != 12 {
+		t.Errorf("%d recipients, want 12", len(got))
+	}
+	for to, msgs := range got {
+		if len(msgs) != 1 {
+			t.Errorf("%s got %d messages, want 1", to, len(msgs))
+		}
+	}
+}
+
+// pqArray formats ids as a PostgreSQL array literal.
+func pqArray(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = fmt.Sprint(id)
+	}
+	return "{" + strings.Join(s, ",") + "}"
 }

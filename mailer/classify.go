@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/textproto"
 	"regexp"
 	"strconv"
 	"strings"
@@ -70,6 +71,10 @@ func Classify(err error) Result {
 			return classifyText(se.Error(), code, se.EnhancedStatusCode())
 		}
 		return Result{Kind: Retry, Connection: true, Reason: "network: " + networkReason(se.Error())}
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return classifyText(te.Error(), te.Code, "")
 	}
 	var ne net.Error
 	if errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {

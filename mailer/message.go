@@ -56,34 +56,91 @@ func (e *MessageError) Error() string {
 // signature no longer verifies (see LIBRARIES.md).
 var dkimHeaders = []string{"From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post"}
 
-// build turns m into a fresh go-mail Msg. It never reuses a Msg: Msg.Reset
-// keeps preformatted headers such as List-Unsubscribe of the previous
-// recipient. signer may be nil.
-func build(m *Message, signer *gomail.DKIMSigner) (*gomail.Msg, error) {
+// checked is a Message whose fields passed the checks, with the header
+// values cleaned: what both writers (go-mail's and the 8bit wire writer)
+// put in the header.
+type checked struct {
+	from, to    mail.Address
+	envFrom     string // the envelope sender (MAIL FROM); From's address when not set
+	replyTo     *mail.Address
+	subject     string
+	listID      string // formatted List-Id value, "" for none
+	unsubscribe string // the https one-click URL, "" for none
+	unsubMailto string // "mailto:…", "" for none
+}
+
+// check validates m and cleans its header values.
+func check(m *Message) (checked, error) {
+	var c checked
 	bad := func(field, value, problem string) error {
 		return &MessageError{MessageID: m.MessageID, Field: field, Value: value, Problem: problem}
 	}
 	if err := checkMessageID(m.MessageID); err != nil {
-		return nil, bad("Message-ID", m.MessageID, err.Error())
+		return c, bad("Message-ID", m.MessageID, err.Error())
 	}
-	from, err := cleanAddress(m.From)
-	if err != nil {
-		return nil, bad("From", m.From.Address, err.Error())
+	var err error
+	if c.from, err = cleanAddress(m.From); err != nil {
+		return c, bad("From", m.From.Address, err.Error())
 	}
-	to, err := cleanAddress(m.To)
-	if err != nil {
-		return nil, bad("To", m.To.Address, err.Error())
+	if c.to, err = cleanAddress(m.To); err != nil {
+		return c, bad("To", m.To.Address, err.Error())
+	}
+	c.envFrom = c.from.Address
+	if m.EnvelopeFrom != "" {
+		ef, err := cleanAddress(mail.Address{Address: m.EnvelopeFrom})
+		if err != nil {
+			return c, bad("EnvelopeFrom", m.EnvelopeFrom, err.Error())
+		}
+		c.envFrom = ef.Address
 	}
 	if m.Date.IsZero() {
-		return nil, bad("Date", "", "is not set")
+		return c, bad("Date", "", "is not set")
 	}
 	if len(m.Text) == 0 && len(m.HTML) == 0 {
-		return nil, bad("body", "", "is empty: set Text, HTML or both")
+		return c, bad("body", "", "is empty: set Text, HTML or both")
 	}
 	if !utf8.Valid(m.Text) || !utf8.Valid(m.HTML) {
-		return nil, bad("body", "", "is not valid UTF-8")
+		return c, bad("body", "", "is not valid UTF-8")
 	}
+	if m.ReplyTo != "" {
+		rt, err := mail.ParseAddress(m.ReplyTo)
+		if err != nil {
+			return c, bad("Reply-To", m.ReplyTo, "is not an email address")
+		}
+		if *rt, err = cleanAddress(*rt); err != nil {
+			return c, bad("Reply-To", m.ReplyTo, err.Error())
+		}
+		c.replyTo = rt
+	}
+	c.subject = cleanText(m.Subject)
+	if m.ListID != "" {
+		if c.listID, err = listID(m.ListID); err != nil {
+			return c, bad("List-Id", m.ListID, err.Error())
+		}
+	}
+	if m.UnsubscribeMailto != "" {
+		if err := checkURI(m.UnsubscribeMailto, "mailto"); err != nil {
+			return c, bad("UnsubscribeMailto", m.UnsubscribeMailto, err.Error())
+		}
+		c.unsubMailto = m.UnsubscribeMailto
+	}
+	if m.UnsubscribeURL != "" {
+		if err := checkURI(m.UnsubscribeURL, "https"); err != nil {
+			return c, bad("UnsubscribeURL", m.UnsubscribeURL, err.Error())
+		}
+		c.unsubscribe = m.UnsubscribeURL
+	}
+	return c, nil
+}
 
+// build turns m into a fresh go-mail Msg. It never reuses a Msg: Msg.Reset
+// keeps preformatted headers such as List-Unsubscribe of the previous
+// recipient. signer may be nil.
+func build(m *Message, signer *gomail.DKIMSigner) (*gomail.Msg, error) {
+	c, err := check(m)
+	if err != nil {
+		return nil, err
+	}
 	opts := []gomail.MsgOption{gomail.WithNoDefaultUserAgent()}
 	if signer != nil {
 		opts = append(opts, gomail.WithDKIM(signer))
@@ -91,57 +148,33 @@ func build(m *Message, signer *gomail.DKIMSigner) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(opts...)
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDateWithValue(m.Date)
-	msg.FromMailAddress(&from)
+	msg.FromMailAddress(&c.from)
 	if m.EnvelopeFrom != "" {
-		ef, err := cleanAddress(mail.Address{Address: m.EnvelopeFrom})
-		if err != nil {
-			return nil, bad("EnvelopeFrom", m.EnvelopeFrom, err.Error())
-		}
-		if err := msg.EnvelopeFrom(ef.Address); err != nil {
-			return nil, bad("EnvelopeFrom", m.EnvelopeFrom, "is not an email address")
+		if err := msg.EnvelopeFrom(c.envFrom); err != nil {
+			return nil, &MessageError{MessageID: m.MessageID, Field: "EnvelopeFrom", Value: m.EnvelopeFrom, Problem: "is not an email address"}
 		}
 	}
-	msg.AddToMailAddress(&to)
-	if m.ReplyTo != "" {
-		rt, err := mail.ParseAddress(m.ReplyTo)
-		if err != nil {
-			return nil, bad("Reply-To", m.ReplyTo, "is not an email address")
-		}
-		if *rt, err = cleanAddress(*rt); err != nil {
-			return nil, bad("Reply-To", m.ReplyTo, err.Error())
-		}
-		msg.ReplyToMailAddress(rt)
+	msg.AddToMailAddress(&c.to)
+	if c.replyTo != nil {
+		msg.ReplyToMailAddress(c.replyTo)
 	}
-	msg.Subject(cleanText(m.Subject))
-
-	if m.ListID != "" {
-		v, err := listID(m.ListID)
-		if err != nil {
-			return nil, bad("List-Id", m.ListID, err.Error())
-		}
-		msg.SetGenHeaderPreformatted("List-Id", v)
-	}
-	if m.UnsubscribeMailto != "" {
-		if err := checkURI(m.UnsubscribeMailto, "mailto"); err != nil {
-			return nil, bad("UnsubscribeMailto", m.UnsubscribeMailto, err.Error())
-		}
+	msg.Subject(c.subject)
+	if c.listID != "" {
+		msg.SetGenHeaderPreformatted("List-Id", c.listID)
 	}
 	switch {
-	case m.UnsubscribeURL != "":
-		if err := checkURI(m.UnsubscribeURL, "https"); err != nil {
-			return nil, bad("UnsubscribeURL", m.UnsubscribeURL, err.Error())
-		}
+	case c.unsubscribe != "":
 		var extra []string
-		if m.UnsubscribeMailto != "" {
-			extra = append(extra, m.UnsubscribeMailto)
+		if c.unsubMailto != "" {
+			extra = append(extra, c.unsubMailto)
 		}
-		if err := msg.SetListUnsubscribeOneClick(m.UnsubscribeURL, extra...); err != nil {
-			return nil, bad("UnsubscribeURL", m.UnsubscribeURL, "is not an https URL")
+		if err := msg.SetListUnsubscribeOneClick(c.unsubscribe, extra...); err != nil {
+			return nil, &MessageError{MessageID: m.MessageID, Field: "UnsubscribeURL", Value: m.UnsubscribeURL, Problem: "is not an https URL"}
 		}
-	case m.UnsubscribeMailto != "":
+	case c.unsubMailto != "":
 		// One-click (List-Unsubscribe-Post) needs an https URL; a mailto alone
 		// is a plain RFC 2369 List-Unsubscribe.
-		msg.SetListUnsubscribe(m.UnsubscribeMailto)
+		msg.SetListUnsubscribe(c.unsubMailto)
 	}
 	if m.Bulk {
 		msg.SetBulk()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
+	"net/textproto"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -93,7 +95,8 @@ type smtpConn struct {
 	client *gomail.Client
 	sc     *smtp.Client // nil: not connected
 	signer *gomail.DKIMSigner
-	used   bool // sc has carried a transaction, so it may have gone stale
+	used   bool   // sc has carried a transaction, so it may have gone stale
+	wire   []byte // reused buffer of the 8bit wire format
 }
 
 func (c *smtpConn) dial(ctx context.Context) error {
@@ -112,6 +115,15 @@ func (c *smtpConn) dial(ctx context.Context) error {
 func (c *smtpConn) Send(ctx context.Context, m *Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if c.signer == nil {
+		cm, err := check(m)
+		if err != nil {
+			return err
+		}
+		if ok, err := c.sendWire(ctx, m, &cm); ok {
+			return err
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		// A fresh Msg per attempt: HasSendError sticks to a sent Msg and
@@ -188,3 +200,98 @@ func beforeContent(err error) bool {
 	}
 	return false
 }
+
+// wireError is a failure of the 8bit path at one SMTP stage.
+type wireError struct {
+	Stage string // "MAIL FROM", "RCPT TO", "DATA", "message"
+	Err   error
+}
+
+func (e *wireError) Error() string { return "SMTP " + e.Stage + ": " + e.Err.Error() }
+func (e *wireError) Unwrap() error { return e.Err }
+
+// sendWire sends m in the 8bit wire format (see wire.go) through go-mail's
+// smtp client. handled is false when the server does not announce 8BITMIME
+// or a body cannot go as 8bit: then go-mail's own path sends it
+// quoted-printable. The transaction is MAIL, RCPT, DATA as go-mail's; the
+// body is written into the connection's buffered writer as one piece
+// instead of through textproto's byte-at-a-time dot writer.
+func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) (handled bool, err error) {
+	for attempt := 0; ; attempt++ {
+		if c.sc == nil {
+			if err := c.dial(ctx); err != nil {
+				return true, err
+			}
+		}
+		if ok, _ := c.sc.Extension("8BITMIME"); !ok {
+			return false, nil
+		}
+		var ok bool
+		if c.wire, ok = appendWire(c.wire[:0], m, cm, m.Bulk); !ok {
+			return false, nil
+		}
+		c.wire = append(c.wire, ".\r\n"...) // the end of DATA, in the same write
+		if cap(c.wire) > 1<<20 {
+			defer func() { c.wire = nil }() // do not keep an unusually large buffer
+		}
+		wasUsed := c.used
+		c.used = true
+		stage, err := c.transact(envelope(cm.envFrom), envelope(cm.to.Address), c.wire)
+		if err == nil {
+			return true, nil
+		}
+		var tpe *textproto.Error
+		if errors.As(err, &tpe) {
+			// The server answered: the connection is fine. A refused
+			// MAIL or RCPT leaves a transaction open.
+			if stage == "MAIL FROM" || stage == "RCPT TO" {
+				_ = c.sc.Reset()
+			}
+			return true, &wireError{Stage: stage, Err: err}
+		}
+		c.drop()
+		if attempt == 0 && wasUsed && stage != "message" && ctx.Err() == nil {
+			continue // nothing of the message went out on a connection that was idle
+		}
+		return true, fmt.Errorf("send %s: %w", m.MessageID, &wireError{Stage: stage, Err: err})
+	}
+}
+
+// transact runs one SMTP transaction and names the stage that failed. wire
+// ends with the final ".\r\n".
+func (c *smtpConn) transact(from, to string, wire []byte) (string, error) {
+	sc := c.sc
+	if err := sc.UpdateDeadline(c.t.cfg.Timeout); err != nil {
+		return "MAIL FROM", err
+	}
+	if err := sc.Mail(from); err != nil {
+		return "MAIL FROM", err
+	}
+	if err := sc.Rcpt(to); err != nil {
+		return "RCPT TO", err
+	}
+	id, err := sc.Text.Cmd("DATA")
+	if err != nil {
+		return "DATA", err
+	}
+	sc.Text.StartResponse(id)
+	_, _, err = sc.Text.ReadResponse(354)
+	sc.Text.EndResponse(id)
+	if err != nil {
+		return "DATA", err
+	}
+	// The buffer is empty after the DATA command, so a large write goes
+	// straight to the connection in one system call.
+	w := sc.Text.W
+	w.Write(wire)
+	if err := w.Flush(); err != nil {
+		return "message", err
+	}
+	if _, _, err := sc.Text.ReadResponse(250); err != nil {
+		return "message", err
+	}
+	return "", nil
+}
+
+// envelope is an address as go-mail puts it in MAIL FROM and RCPT TO.
+func envelope(addr string) string { return (&mail.Address{Address: addr}).String() }
