@@ -1,7 +1,7 @@
 # digest — common tasks. Every target works on a fresh machine with Go installed.
 GO ?= go
 
-.PHONY: build test race lint demo bench fuzz clean
+.PHONY: build test race lint demo bench eval fuzz clean
 
 # Build the binary into ./bin/digest.
 build:
@@ -27,6 +27,10 @@ demo:
 # Measure one weekly edition for 100,000 subscribers on PostgreSQL (DIGEST_BENCH_POSTGRES; BENCH_ARGS; see BENCHMARKS.md).
 bench:
 	$(GO) run ./cmd/digestbench $(BENCH_ARGS)
+
+# Score the tagger on the labelled corpora: frozen test split, dev, train, tagging.tsv (articles/testdata/corpus).
+eval:
+	$(GO) run ./articles/internal/evaltag -commit "$$(git rev-parse --short HEAD 2>/dev/null)$$(git diff --quiet HEAD 2>/dev/null || echo +uncommitted)"
 
 # Run each fuzz target for 30 seconds (FUZZTIME=2m for longer).
 FUZZTIME ?= 30s
