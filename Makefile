@@ -1,7 +1,7 @@
 # digest — common tasks. Every target works on a fresh machine with Go installed.
 GO ?= go
 
-.PHONY: build test race lint demo bench fuzz mutate clean mailcheck
+.PHONY: build test race lint demo bench fuzz mutate clean mailcheck eval
 
 # Build the binary into ./bin/digest.
 build:
@@ -33,6 +33,9 @@ MAILPIT ?= $(shell command -v mailpit || echo $$($(GO) env GOPATH)/bin/mailpit)
 mailcheck:
 	@test -x "$(MAILPIT)" || $(GO) install github.com/axllent/mailpit@v1.33.1
 	DIGEST_MAILCHECK=1 DIGEST_MAILPIT="$(MAILPIT)" $(GO) test -count=1 -run '^TestMailcheck$$' -v ./cmd/digest
+# Score the tagger on the labelled corpora: frozen test split, dev, train, tagging.tsv (articles/testdata/corpus).
+eval:
+	$(GO) run ./articles/internal/evaltag -commit "$$(git rev-parse --short HEAD 2>/dev/null)$$(git diff --quiet HEAD 2>/dev/null || echo +uncommitted)"
 
 # Run each fuzz target for 30 seconds (FUZZTIME=2m for longer).
 FUZZTIME ?= 30s

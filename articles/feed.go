@@ -25,6 +25,7 @@ type Item struct {
 	Title      string    // title without the kicker, one line of plain text
 	Kicker     string    // the part of "Kicker: Titel" before the first ": "
 	Teaser     string    // description or summary as one line of plain text
+	Content    string    // the full text (content:encoded, Atom content, content_html) as plain text when the feed has it besides the teaser
 	Categories []string  // the item's categories (RSS category, Atom category, JSON Feed tags)
 	Published  time.Time // zero when the feed gives no date
 }
@@ -72,7 +73,10 @@ const (
 	maxURLBytes    = 2048
 	maxTitleRunes  = 300
 	maxTeaserRunes = 1000
-	maxCategories  = 50
+	// maxContentRunes bounds the full text kept for tagging: enough for a news
+	// item, not for a whole report pasted into a feed.
+	maxContentRunes = 20000
+	maxCategories   = 50
 )
 
 var xmlEncodingRE = regexp.MustCompile(`^<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
@@ -172,6 +176,8 @@ func newItem(gi *gofeed.Item, base string) (Item, error) {
 	it.Teaser = PlainText(gi.Description)
 	if it.Teaser == "" {
 		it.Teaser = PlainText(gi.Content)
+	} else if c := PlainText(gi.Content); c != it.Teaser {
+		it.Content = truncate(c, maxContentRunes)
 	}
 	it.Teaser = truncate(trimMore(it.Teaser), maxTeaserRunes)
 

@@ -316,7 +316,11 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 			if i > 0 {
 				prev = toks[i-1].lower
 			}
-			*hits = append(*hits, hit{name: key, entry: e, prev: prev})
+			orig := make([]string, n)
+			for j := range orig {
+				orig[j] = toks[i+j].orig
+			}
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev})
 			return n
 		}
 	}

@@ -115,7 +115,7 @@ func (im *Importer) store1(ctx context.Context, source, base string, data []byte
 	res.Format, res.Transcoded = feed.Format, feed.Transcoded
 	err = im.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		for _, it := range feed.Items {
-			tags := im.tagger.Tag(Text{Kicker: it.Kicker, Title: it.Title, Teaser: it.Teaser, Categories: it.Categories})
+			tags := im.tagger.Tag(Text{Kicker: it.Kicker, Title: it.Title, Teaser: it.Teaser, Content: it.Content, Categories: it.Categories})
 			o, err := im.store.upsert(ctx, tx, it, tags, source, at)
 			if err != nil {
 				return err

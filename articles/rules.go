@@ -118,8 +118,20 @@ func (p pattern) matches(t token) bool {
 	return s == p.text
 }
 
+// TopicMatch is a topic and the first term of its rule that matched.
+type TopicMatch struct{ Slug, Term string }
+
 // Slugs returns the topics of text, in rule order, without duplicates.
 func (rs *Rules) Slugs(text string) []string {
+	var out []string
+	for _, m := range rs.Match(text) {
+		out = append(out, m.Slug)
+	}
+	return out
+}
+
+// Match returns the topics of text with the term that matched each, in rule order.
+func (rs *Rules) Match(text string) []TopicMatch {
 	toks := tokenize(text)
 	// single words are also tried against the parts of hyphenated words
 	var parts []token
@@ -132,26 +144,28 @@ func (rs *Rules) Slugs(text string) []string {
 			}
 		}
 	}
-	var out []string
+	var out []TopicMatch
 	for _, r := range rs.rules {
-		if r.matches(toks, parts) {
-			out = append(out, r.slug)
+		if term, ok := r.match(toks, parts); ok {
+			out = append(out, TopicMatch{Slug: r.slug, Term: term})
 		}
 	}
 	return out
 }
 
-func (r rule) matches(toks, parts []token) bool {
+// match reports the text of the first matching term (the words of the text it
+// matched).
+func (r rule) match(toks, parts []token) (string, bool) {
 	for _, phrase := range r.terms {
 		if len(phrase) == 1 {
 			for _, t := range toks {
 				if phrase[0].matches(t) {
-					return true
+					return t.orig, true
 				}
 			}
 			for _, t := range parts {
 				if phrase[0].matches(t) {
-					return true
+					return t.orig, true
 				}
 			}
 			continue
@@ -163,8 +177,12 @@ func (r rule) matches(toks, parts []token) bool {
 					continue next
 				}
 			}
-			return true
+			words := make([]string, len(phrase))
+			for j := range phrase {
+				words[j] = toks[i+j].orig
+			}
+			return strings.Join(words, " "), true
 		}
 	}
-	return false
+	return "", false
 }

@@ -29,6 +29,7 @@ type Article struct {
 	Regions     []string  `json:"regions" db:"-"`
 	Topics      []string  `json:"topics" db:"-"`
 
+	Content    string    `json:"-" db:"content"` // full text for tagging, when the feed has one
 	Key        string    `json:"-" db:"key"`
 	Source     string    `json:"-" db:"source"`
 	Categories []string  `json:"-" db:"-"`
@@ -58,7 +59,7 @@ type articleRow struct {
 }
 
 func (s *Store) selectSQL() string {
-	return `SELECT a.id, a.key, a.url, a.title, a.kicker, a.teaser, a.categories, a.source,
+	return `SELECT a.id, a.key, a.url, a.title, a.kicker, a.teaser, a.content, a.categories, a.source,
 		a.published_at, a.ingested_at, a.updated_at, a.tags_manual,
 		COALESCE((SELECT ` + s.db.Agg("r.region_code", ",", "g.position") + `
 			FROM article_regions r JOIN regions g ON g.code = r.region_code WHERE r.article_id = a.id), '') AS regions,
@@ -195,10 +196,10 @@ func (s *Store) upsert(ctx context.Context, tx *sqlx.Tx, it Item, tags Tags, sou
 		}
 		var id int64
 		err = tx.GetContext(ctx, &id, s.db.Rebind(`
-			INSERT INTO articles (key, url, title, kicker, teaser, categories, source, published_at, ingested_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO articles (key, url, title, kicker, teaser, content, categories, source, published_at, ingested_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO NOTHING RETURNING id`),
-			it.Key, it.URL, it.Title, it.Kicker, it.Teaser, cats, source, published, at, at)
+			it.Key, it.URL, it.Title, it.Kicker, it.Teaser, it.Content, cats, source, published, at, at)
 		if errors.Is(err, sql.ErrNoRows) {
 			// another importer stored it a moment ago: treat it as seen
 			return s.upsert(ctx, tx, it, tags, source, at)
@@ -217,14 +218,14 @@ func (s *Store) upsert(ctx context.Context, tx *sqlx.Tx, it Item, tags Tags, sou
 		published = store.T(it.Published)
 	}
 	same := cur.URL == it.URL && cur.Title == it.Title && cur.Kicker == it.Kicker && cur.Teaser == it.Teaser &&
-		old.Categories == cats && cur.PublishedAt.Equal(published)
+		cur.Content == it.Content && old.Categories == cats && cur.PublishedAt.Equal(published)
 	sameTags := cur.TagsManual || (slices.Equal(cur.Regions, tags.Regions) && slices.Equal(cur.Topics, tags.Topics))
 	if same && sameTags {
 		return unchanged, nil
 	}
 	_, err = tx.ExecContext(ctx, s.db.Rebind(`
-		UPDATE articles SET url = ?, title = ?, kicker = ?, teaser = ?, categories = ?, published_at = ?, updated_at = ?
-		WHERE id = ?`), it.URL, it.Title, it.Kicker, it.Teaser, cats, published, at, cur.ID)
+		UPDATE articles SET url = ?, title = ?, kicker = ?, teaser = ?, content = ?, categories = ?, published_at = ?, updated_at = ?
+		WHERE id = ?`), it.URL, it.Title, it.Kicker, it.Teaser, it.Content, cats, published, at, cur.ID)
 	if err != nil {
 		return 0, fmt.Errorf("update article %d: %w", cur.ID, err)
 	}

@@ -1,6 +1,7 @@
 package articles
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -12,10 +13,30 @@ var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // Nationwide is the region of an article that names no Land.
 const Nationwide = "DE"
 
-// Text is what the tagger reads of an article.
+// Text is what the tagger reads of an article. Content is the feed's full text
+// (content:encoded, Atom content, JSON Feed content_html) as plain text, when the
+// feed has one besides the teaser.
 type Text struct {
 	Kicker, Title, Teaser string
+	Content               string
 	Categories            []string
+}
+
+// Reason says why a tag was given (or, for the fallback, why no other was).
+type Reason struct {
+	Tag      string `json:"tag"`      // region code or topic slug
+	From     string `json:"from"`     // "category", "kicker", "title/teaser", "content", "fallback"
+	Evidence string `json:"evidence"` // the category, place, organisation or term that decided
+}
+
+// Explanation is a tagging decision with its reasons and doubts.
+type Explanation struct {
+	Tags
+	Regions []Reason `json:"region_reasons"`
+	Topics  []Reason `json:"topic_reasons"`
+	// Doubts name what makes the decision uncertain, for staff review: a
+	// fallback to DE, an ambiguous place, several candidate Länder, no topic.
+	Doubts []string `json:"doubts"`
 }
 
 // Tags are an article's regions (codes) and topics (slugs) in taxonomy order.
@@ -62,21 +83,49 @@ func DefaultTagger(set *taxonomy.Set) (*Tagger, error) {
 
 // Tag returns the article's tags. Categories that name a region or a topic
 // decide that dimension; otherwise regions come from the gazetteer (the kicker
-// first, then title and teaser) and topics from the keyword rules. Regions are
-// never empty: an article that names no Land is Nationwide.
-func (t *Tagger) Tag(x Text) Tags {
+// first, then title and teaser, then the full text) and topics from the keyword
+// rules (kicker, title and teaser; the full text only when they give none).
+// Regions are never empty: an article that names no Land is Nationwide.
+func (t *Tagger) Tag(x Text) Tags { return t.Explain(x).Tags }
+
+// Explain is Tag with the reasons for each tag and the doubts a staff member
+// should look at (`digest articles explain`, `digest articles review`).
+func (t *Tagger) Explain(x Text) Explanation {
+	var ex Explanation
 	var regions, topics []string
 	for _, c := range x.Categories {
-		regions = append(regions, t.categoryRegions(c)...)
-		topics = append(topics, t.categoryTopics(c)...)
+		for _, code := range t.categoryRegions(c) {
+			regions = append(regions, code)
+			ex.Regions = append(ex.Regions, Reason{Tag: code, From: "category", Evidence: c})
+		}
+		for _, slug := range t.categoryTopics(c) {
+			topics = append(topics, slug)
+			ex.Topics = append(ex.Topics, Reason{Tag: slug, From: "category", Evidence: c})
+		}
 	}
 	if len(regions) == 0 {
-		regions = t.inferRegions(x)
+		var reasons []Reason
+		regions, reasons, ex.Doubts = t.inferRegions(x)
+		ex.Regions = append(ex.Regions, reasons...)
 	}
 	if len(topics) == 0 {
-		topics = t.rules.Slugs(x.Kicker + " | " + x.Title + " | " + x.Teaser)
+		for _, m := range t.rules.Match(x.Kicker + " | " + x.Title + " | " + x.Teaser) {
+			topics = append(topics, m.Slug)
+			ex.Topics = append(ex.Topics, Reason{Tag: m.Slug, From: "title/teaser", Evidence: m.Term})
+		}
 	}
-	return t.normalise(regions, topics)
+	if len(topics) == 0 && x.Content != "" {
+		for _, m := range t.rules.Match(x.Content) {
+			topics = append(topics, m.Slug)
+			ex.Topics = append(ex.Topics, Reason{Tag: m.Slug, From: "content", Evidence: m.Term})
+		}
+	}
+	if len(topics) == 0 {
+		ex.Doubts = append(ex.Doubts, "no topic: no rule matched")
+	}
+	ex.Tags = t.normalise(regions, topics)
+	ex.Regions, ex.Topics = distinct(ex.Regions), distinct(ex.Topics)
+	return ex
 }
 
 func (t *Tagger) categoryRegions(c string) []string {
@@ -98,12 +147,23 @@ func (t *Tagger) categoryTopics(c string) []string {
 	return t.rules.Slugs(c)
 }
 
-func (t *Tagger) inferRegions(x Text) []string {
-	kicker := t.gaz.find(x.Kicker)
-	body := t.gaz.find(x.Title + " | " + x.Teaser)
+// inferRegions returns the Länder the article's text names, with the reasons
+// and doubts. The kicker decides when it names a place; else title and teaser;
+// else the full text; else an organisation serving several Länder; else DE.
+func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
+	parts := []struct {
+		from string
+		hits []hit
+	}{{"kicker", t.gaz.find(x.Kicker)}, {"title/teaser", t.gaz.find(x.Title + " | " + x.Teaser)}}
+	if x.Content != "" {
+		parts = append(parts, struct {
+			from string
+			hits []hit
+		}{"content", t.gaz.find(x.Content)})
+	}
 	context := map[string]bool{}
-	for _, hs := range [][]hit{kicker, body} {
-		for _, h := range hs {
+	for _, p := range parts {
+		for _, h := range p.hits {
 			if h.entry.weak {
 				continue
 			}
@@ -112,26 +172,60 @@ func (t *Tagger) inferRegions(x Text) []string {
 			}
 		}
 	}
+	var doubts []string
 	var weak []string
-	for _, hs := range [][]hit{kicker, body} {
+	var weakReasons []Reason
+	for _, p := range parts {
 		var strong []string
-		for _, h := range hs {
+		var reasons []Reason
+		for _, h := range p.hits {
+			lands := h.lands(context)
 			if h.entry.weak {
-				if len(weak) == 0 {
-					weak = h.lands(context)
+				if len(weak) == 0 && len(lands) > 0 {
+					weak = lands
+					for _, l := range lands {
+						weakReasons = append(weakReasons, Reason{Tag: l, From: p.from, Evidence: h.name + " (serves several Länder)"})
+					}
 				}
-			} else {
-				strong = append(strong, h.lands(context)...)
+				continue
+			}
+			if len(lands) == 0 {
+				doubts = append(doubts, fmt.Sprintf("ambiguous place %q in %s ignored", h.name, p.from))
+				continue
+			}
+			strong = append(strong, lands...)
+			for _, l := range lands {
+				reasons = append(reasons, Reason{Tag: l, From: p.from, Evidence: h.name})
 			}
 		}
 		if len(strong) > 0 {
-			return strong
+			if n := len(distinct(strong)); n > 1 {
+				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
+			}
+			if p.from == "content" {
+				doubts = append(doubts, "Land only from the full text")
+			}
+			return strong, reasons, doubts
 		}
 	}
 	if len(weak) > 0 {
-		return weak
+		doubts = append(doubts, "Länder only from an organisation serving several Länder")
+		return weak, weakReasons, doubts
 	}
-	return []string{Nationwide}
+	doubts = append(doubts, "no place named: bundesweit (DE)")
+	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+func distinct[T comparable](s []T) []T {
+	seen := map[T]bool{}
+	var out []T
+	for _, v := range s {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // normalise orders and deduplicates tags by the taxonomy and drops unknown ones.

@@ -3,6 +3,7 @@ package taxonomy_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,4 +93,23 @@ func TestSet_Normalise(t *testing.T) {
 	if _, err := set.TopicSlugs([]string{"ki"}); err == nil || !strings.Contains(err.Error(), "it-sicherheit") {
 		t.Fatalf("unknown topic error = %v", err)
 	}
+}
+
+// TestDefault_MatchesMigration keeps taxonomy.Default equal to what a new
+// database holds.
+func TestDefault_MatchesMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := taxonomy.NewStore(db)
+		got, err := s.Load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := taxonomy.Default()
+		if !slices.Equal(got.Regions, def.Regions) {
+			t.Errorf("regions: database %v, Default %v", got.Regions, def.Regions)
+		}
+		if !slices.Equal(got.Topics, def.Topics) {
+			t.Errorf("topics: database %v, Default %v", got.Topics, def.Topics)
+		}
+	})
 }

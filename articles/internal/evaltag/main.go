@@ -1,0 +1,84 @@
+// Command evaltag prints the tagger's figures on the labelled corpora (`make eval`):
+// the frozen test split, the dev split, the train split and the older
+// testdata/tagging.tsv, each with Land exact-set accuracy, topic precision,
+// recall and F1 (micro and per topic) and the most frequent Land errors.
+//
+//	go run ./articles/internal/evaltag -commit "$(git rev-parse --short HEAD)"
+//	go run ./articles/internal/evaltag -sets dev -misses   # while tuning: dev only, with every miss
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kommune21/digest/articles"
+	"github.com/kommune21/digest/articles/internal/tageval"
+	"github.com/kommune21/digest/taxonomy"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "evaltag:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("evaltag", flag.ContinueOnError)
+	dir := fs.String("dir", "articles/testdata", "folder holding corpus/{test,dev,train}.tsv and tagging.tsv")
+	sets := fs.String("sets", "test,dev,train,tagging", "sets to score, in order")
+	commit := fs.String("commit", "", "commit the figures were measured on (printed)")
+	misses := fs.Bool("misses", false, "print every miss")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := taxonomy.Default()
+	tg, err := articles.DefaultTagger(set)
+	if err != nil {
+		return err
+	}
+	var topics []string
+	for _, t := range set.Topics {
+		topics = append(topics, t.Slug)
+	}
+	tag := func(it tageval.Item) tageval.Tags {
+		got := tg.Tag(articles.Text{Kicker: it.Kicker, Title: it.Title, Teaser: it.Teaser})
+		return tageval.Tags{Regions: got.Regions, Topics: got.Topics}
+	}
+	if *commit != "" {
+		fmt.Fprintf(out, "tagging figures at commit %s\n\n", *commit)
+	}
+	var reports []*tageval.Report
+	for _, name := range strings.Split(*sets, ",") {
+		var items []tageval.Item
+		if name == "tagging" {
+			items, err = tageval.ReadTaggingTSV(filepath.Join(*dir, "tagging.tsv"))
+		} else {
+			items, err = tageval.ReadCorpus(filepath.Join(*dir, "corpus", name+".tsv"))
+		}
+		if err != nil {
+			return err
+		}
+		r := tageval.Score(name, items, tag)
+		reports = append(reports, r)
+		r.Print(out, topics, 8)
+		if *misses {
+			for _, m := range r.RegionMiss {
+				fmt.Fprintf(out, "  region %s line %d %q: got %v, want %v\n", m.Item.ID, m.Item.Line, m.Item.Kicker+": "+m.Item.Title, m.Got.Regions, m.Item.Regions)
+			}
+			for _, m := range r.TopicMisses {
+				fmt.Fprintf(out, "  topics %s line %d %q: got %v, want %v\n", m.Item.ID, m.Item.Line, m.Item.Kicker+": "+m.Item.Title, m.Got.Topics, m.Item.Topics)
+			}
+		}
+		fmt.Fprintln(out)
+	}
+	fmt.Fprintln(out, "summary:")
+	for _, r := range reports {
+		fmt.Fprintln(out, "  "+r.Summary())
+	}
+	return nil
+}
