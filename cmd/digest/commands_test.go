@@ -365,6 +365,11 @@ func TestServe_BackgroundJobs(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- cmdServe(a, []string{"--addr", "127.0.0.1:0"}) }()
 		waitUntil(t, "b@'s retry", func() bool { return len(messagesTo(srv, "b@example.org")) == 3 })
+		// The message arrives before its outcome is written: wait for the log
+		// line of the finished resume, not only for the mail.
+		waitUntil(t, "the resume recorded", func() bool {
+			return regexp.MustCompile(`msg=resumed run=3 .*sent=1 retry=0 failed=0`).MatchString(logs.String())
+		})
 		waitUntil(t, "the prune", func() bool { return strings.Contains(logs.String(), `msg="pruned the sent log"`) })
 		cancel()
 		if err := <-done; err != nil {
