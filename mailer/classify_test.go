@@ -20,6 +20,8 @@ func TestClassify_AgainstServer(t *testing.T) {
 	s.FailRcpt("moved@example.org", smtptest.Reject(550, "5.1.10", "null MX"))
 	s.FailData("spam@example.org", smtptest.Reject(554, "5.7.1", "message rejected"))
 	s.FailRcpt("full@example.org", smtptest.Reject(552, "5.2.2", "mailbox full"))
+	s.FailRcpt("nohost@example.org", smtptest.Reject(550, "5.4.1", "no answer from host"))
+	s.FailData("loop@example.org", smtptest.Reject(554, "5.4.4", "unable to route"))
 	c := open(t, loopback(t, s))
 
 	for _, tc := range []struct {
@@ -35,6 +37,8 @@ func TestClassify_AgainstServer(t *testing.T) {
 		{"moved@example.org", mailer.Failed, true, 550, "5.1.10", "550 5.1.10 null MX"},
 		{"spam@example.org", mailer.Failed, false, 554, "5.7.1", "554 5.7.1 message rejected"},
 		{"full@example.org", mailer.Failed, false, 552, "5.2.2", "552 5.2.2 mailbox full"},
+		{"nohost@example.org", mailer.Failed, true, 550, "5.4.1", "550 5.4.1 no answer from host"},
+		{"loop@example.org", mailer.Failed, true, 554, "5.4.4", "554 5.4.4 unable to route"},
 		{"later@example.org", mailer.Sent, false, 0, "", ""}, // the 451 was for the first attempt only
 	} {
 		err := c.Send(context.Background(), sample("c."+tc.to, tc.to))
