@@ -477,3 +477,41 @@ func TestHandler_TrustedProxies(t *testing.T) {
 		})
 	}
 }
+
+// TestHandler_SignupPendingPurged: a signup nobody confirms is deleted after
+// 30 days with its consent events, like any pending subscriber.
+func TestHandler_SignupPendingPurged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		f.post("192.0.2.1", "/subscribe", signupForm("vergessen@example.org"))
+		f.post("192.0.2.1", "/subscribe", signupForm("bestaetigt@example.org"))
+		f.h.Wait()
+		link, _ := url.Parse(f.mail.to("bestaetigt@example.org")[0].ConfirmURL)
+		f.post("192.0.2.1", link.RequestURI(), url.Values{})
+		sub, _ := f.byEmail("vergessen@example.org")
+		ctx := context.Background()
+		if n, err := f.store.PurgePending(ctx, f.clock.now().Add(-subscribers.PendingMaxAge)); err != nil || n != 0 {
+			t.Fatalf("purge now: %d, %v", n, err)
+		}
+		f.clock.add(subscribers.PendingMaxAge + time.Hour)
+		if n, err := f.store.PurgePending(ctx, f.clock.now().Add(-subscribers.PendingMaxAge)); err != nil || n != 1 {
+			t.Fatalf("purge after 30 days: %d, %v", n, err)
+		}
+		if _, ok := f.byEmail("vergessen@example.org"); ok {
+			t.Fatal("unconfirmed signup still there")
+		}
+		if _, ok := f.byEmail("bestaetigt@example.org"); !ok {
+			t.Fatal("the confirmed one was purged")
+		}
+		var n int
+		if err := db.GetContext(ctx, &n, db.Rebind(`SELECT count(*) FROM consent_events WHERE subscriber_id = ?`), sub.ID); err != nil || n != 0 {
+			t.Fatalf("%d consent events of the purged signup left (%v)", n, err)
+		}
+		if err := f.store.PurgeNoticeLog(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.GetContext(ctx, &n, `SELECT count(*) FROM notice_mails`); err != nil || n != 0 {
+			t.Fatalf("%d notice log rows older than a day left (%v)", n, err)
+		}
+	})
+}
