@@ -156,8 +156,8 @@ func ReadCSV(r io.Reader, name string) (*CSVFile, error) {
 			}
 			return ""
 		}
-		row.Email = get("email")
-		row.Name = get("name")
+		row.Email = unquoteFormula(get("email"))
+		row.Name = unquoteFormula(get("name"))
 		row.Regions = SplitCell(get("regions"))
 		row.Topics = SplitCell(get("topics"))
 		row.Cadence = get("cadence")
@@ -231,7 +231,31 @@ func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
 
 // Write writes one subscriber as a row.
 func (c *CSVWriter) Write(sub Subscriber) error {
-	return c.w.Write([]string{sub.Email, sub.Name, strings.Join(sub.Regions, ";"), strings.Join(sub.Topics, ";"), string(sub.Cadence)})
+	return c.w.Write([]string{quoteFormula(sub.Email), quoteFormula(sub.Name), strings.Join(sub.Regions, ";"), strings.Join(sub.Topics, ";"), string(sub.Cadence)})
+}
+
+// Spreadsheets run a cell that starts with one of these as a formula
+// (OWASP, "CSV Injection").
+const formulaStart = "=+-@\t\r"
+
+// quoteFormula neutralises a cell a spreadsheet would run as a formula by a
+// leading apostrophe, as spreadsheet users expect; a cell that already starts
+// with an apostrophe before such a character (or another apostrophe) gets one
+// more, so that unquoteFormula gives back exactly what was exported.
+func quoteFormula(v string) string {
+	if v != "" && (strings.ContainsRune(formulaStart, rune(v[0])) ||
+		v[0] == '\'' && len(v) > 1 && strings.ContainsRune(formulaStart+"'", rune(v[1]))) {
+		return "'" + v
+	}
+	return v
+}
+
+// unquoteFormula undoes quoteFormula on import.
+func unquoteFormula(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune(formulaStart+"'", rune(v[1])) {
+		return v[1:]
+	}
+	return v
 }
 
 // Flush writes buffered rows and reports any write error.
