@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -32,11 +34,14 @@ func cmdDemo(a *app, args []string) error {
 		"Run the whole job on the embedded default: a fresh SQLite database and a file: outbox in DIR,\n"+
 			"the sample feed, a handful of subscribers, and the weekly editions that cover the sample\n"+
 			"articles, one after the other. Prints who got how many articles in which .eml file.")
-	dir := fs.String("dir", "demo", "folder for the database and the outbox; its digest.db and outbox/ are replaced")
+	dir := fs.String("dir", "demo", "a new or empty `folder` for the database and the outbox (a folder an earlier demo made is reused)")
 	if _, err := a.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	dbPath, outbox := filepath.Join(*dir, "digest.db"), filepath.Join(*dir, "outbox")
+	if err := claimDemoDir(*dir); err != nil {
+		return err
+	}
 	for _, p := range []string{dbPath, dbPath + "-wal", dbPath + "-shm", dbPath + ".send.lock", outbox} {
 		if err := os.RemoveAll(p); err != nil {
 			return err
@@ -176,4 +181,38 @@ func demoDeliveries(a *app, db *store.DB, runID int64) ([]demoDelivery, error) {
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.run_id = ? ORDER BY d.subscriber_id`), runID)
 	return ds, err
+}
+
+// demoMark marks a folder that `digest demo` made: only such a folder's
+// database and outbox are ever replaced.
+const demoMark = ".digest-demo"
+
+// claimDemoDir makes dir for the demo, or accepts it when it is empty or an
+// earlier demo made it. Any other folder is refused with nothing removed:
+// the demo must never delete a database or outbox it did not create.
+func claimDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMark)); err == nil {
+			return nil // an earlier demo's folder: its database and outbox are replaced
+		}
+		var names []string
+		for i, e := range entries {
+			if i == 3 {
+				names = append(names, "…")
+				break
+			}
+			names = append(names, e.Name())
+		}
+		return &usageError{msg: fmt.Sprintf("--dir %s is not empty (%s) and was not made by `digest demo`; nothing was removed: give a new or empty folder, e.g. --dir demo2",
+			dir, strings.Join(names, ", "))}
+	}
+	return os.WriteFile(filepath.Join(dir, demoMark), []byte("made by `digest demo`: its digest.db and outbox/ are replaced by the next demo\n"), 0o644)
 }
