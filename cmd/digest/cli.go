@@ -29,8 +29,10 @@ type app struct {
 	// noSend marks a command that builds messages but never sends them (preview);
 	// smtpNoted records that the DIGEST_SMTP note was printed.
 	noSend, smtpNoted bool
-	log               *slog.Logger
-	closer            []func()
+	// relayWarned records that the warnings about trial settings on a real relay were printed.
+	relayWarned bool
+	log         *slog.Logger
+	closer      []func()
 	// taskEvery overrides the period of the daemon's tasks by name (tests only:
 	// no flag or variable sets it).
 	taskEvery map[string]time.Duration

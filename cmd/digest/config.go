@@ -302,8 +302,14 @@ func (c *Config) Validate() error {
 	if _, err := store.ParseURL(c.DB); err != nil {
 		return err
 	}
-	if _, err := mail.ParseAddress(c.From); err != nil {
+	from, err := mail.ParseAddress(c.From)
+	if err != nil {
 		return fmt.Errorf("DIGEST_FROM=%q is not an address: use \"Name <user@example.org>\" (%v)", c.From, err)
+	}
+	if from.Name != "" && !strings.Contains(c.From, "<") {
+		// net/mail takes "user@example.org (Name)" as the name Name: a comment
+		// is no display name, and clients show it differently.
+		return fmt.Errorf("DIGEST_FROM=%q: write the newsletter's name before the address, as \"%s <%s>\"", c.From, from.Name, from.Address)
 	}
 	if c.ReplyTo != "" {
 		if _, err := mail.ParseAddress(c.ReplyTo); err != nil {
@@ -314,6 +320,11 @@ func (c *Config) Validate() error {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return fmt.Errorf("%s=%q: give an absolute http(s) URL such as https://digest.example.org", name, redact.URL(raw))
+		}
+		if name == "DIGEST_BASE_URL" && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(raw, "#")) {
+			// every link appends its path and ?t=… to the base: a query or a
+			// fragment in it breaks them all, one-click unsubscribe included
+			return fmt.Errorf("%s=%q: the base URL must not have a query (?…) or fragment (#…); give the address digest serve answers at, e.g. https://digest.example.org or https://www.example.org/digest", name, redact.URL(raw))
 		}
 	}
 	if err := c.validateInbound(); err != nil {

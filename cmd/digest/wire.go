@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/kommune21/digest/digest"
+	"github.com/kommune21/digest/internal/redact"
 	"github.com/kommune21/digest/mailer"
 	"github.com/kommune21/digest/subscribers"
 	"github.com/kommune21/digest/templates"
@@ -61,7 +63,43 @@ func (a *app) transport() (mailer.Transport, error) {
 		a.smtpNoted = true
 		fmt.Fprintf(a.stderr, "note: DIGEST_SMTP is not set: mail goes to %s as .eml files\n", t)
 	}
+	a.warnRelaySettings()
 	return t, nil
+}
+
+// warnRelaySettings warns once per command, naming the variable, about
+// settings that are fine for trials but wrong for mail to real readers: it
+// speaks only when DIGEST_SMTP is a relay that is not on this machine.
+func (a *app) warnRelaySettings() {
+	if a.relayWarned || a.noSend || !realRelay(a.cfg.SMTP) {
+		return
+	}
+	a.relayWarned = true
+	warn := func(format string, args ...any) { fmt.Fprintf(a.stderr, "warning: "+format+"\n", args...) }
+	if from := a.cfg.FromAddress(); !a.cfg.set["DIGEST_FROM"] || !strings.Contains(from.Address[strings.LastIndex(from.Address, "@")+1:], ".") {
+		warn("DIGEST_FROM is %q: mail to real readers needs your own sender address and domain, e.g. \"Kommune21 Digest <digest@kommune21.de>\"", a.cfg.From)
+	}
+	if u, err := url.Parse(a.cfg.BaseURL); err == nil && u.Scheme != "https" {
+		warn("DIGEST_BASE_URL is %s: the links in the mails (unsubscribe, preferences) need the public https address of digest serve; without https there is no one-click unsubscribe", redact.URL(a.cfg.BaseURL))
+	}
+	if strings.TrimSpace(a.cfg.Imprint) == "" {
+		warn("DIGEST_IMPRINT is empty: a German publisher's newsletter needs an imprint (§ 5 DDG) in the footer")
+	}
+}
+
+// realRelay reports whether an SMTP URL names a server that is not on this
+// machine (file: outboxes and loopback test servers are not).
+func realRelay(smtpURL string) bool {
+	u, err := url.Parse(smtpURL)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // runner wires planning and sending with the clock now.
