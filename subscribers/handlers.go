@@ -144,16 +144,12 @@ func (h *Handler) savePreferences(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			h.message(w, r, http.StatusRequestEntityTooLarge, MsgInvalidLink)
-			return
-		}
-		h.showPreferences(w, r, http.StatusBadRequest, sub, nil, nil, "", []string{"Das Formular ließ sich nicht lesen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."}, false)
+	// Only what the page's own form sends: a multipart or JSON body would parse
+	// as "nothing chosen" and reset the choices to all.
+	form, ok := h.readForm(w, r)
+	if !ok {
 		return
 	}
-	form := r.PostForm
 	regions, topics, cadence := form["regions"], form["topics"], form.Get("cadence")
 	set, err := h.d.Taxonomy.Load(r.Context())
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/kommune21/digest/taxonomy"
 )
 
-// readForm parses a public form post. It answers 415 to anything but a plain
+// readForm parses a form post (signup, manage, preferences). It answers 415 to anything but a plain
 // urlencoded form (what a browser sends from a <form>), 413 to a huge body.
 func (h *Handler) readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -472,4 +473,36 @@ func TestNewServer_Timeouts(t *testing.T) {
 	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
 		t.Fatalf("server without limits: %+v", srv)
 	}
+}
+
+// TestHandler_PreferencesOnlyFormPosts: a multipart or JSON body to
+// /preferences is refused with 415 and the choices stay as they were (it used
+// to parse as "nothing chosen" and reset them to all).
+func TestHandler_PreferencesOnlyFormPosts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		sub := f.add("anna@example.org", subscribers.StatusActive)
+		for _, tc := range []struct{ ct, body string }{
+			{"multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"regions\"\r\n\r\nDE-HE\r\n--x--\r\n"},
+			{"application/json", `{"regions":["DE-HE"]}`},
+			{"text/plain", "regions=DE-HE"},
+		} {
+			req := httptest.NewRequest("POST", f.path(subscribers.PurposePreferences, sub), strings.NewReader(tc.body))
+			req.RemoteAddr = "192.0.2.7:40000"
+			req.Header.Set("Content-Type", tc.ct)
+			rec := httptest.NewRecorder()
+			f.h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusUnsupportedMediaType {
+				t.Errorf("%s: status %d, want 415", tc.ct, rec.Code)
+			}
+			if got := f.get(sub.ID); !slices.Equal(got.Regions, []string{"DE-BY"}) || !slices.Equal(got.Topics, []string{"open-source"}) {
+				t.Errorf("%s changed the choices: regions %v, topics %v", tc.ct, got.Regions, got.Topics)
+			}
+		}
+		// the page's own form still saves
+		r := f.do("POST", f.path(subscribers.PurposePreferences, sub), url.Values{"regions": {"DE-HE"}, "cadence": {"weekly"}})
+		if r.code != http.StatusOK || !slices.Equal(f.get(sub.ID).Regions, []string{"DE-HE"}) {
+			t.Errorf("form post: %d, regions %v", r.code, f.get(sub.ID).Regions)
+		}
+	})
 }
