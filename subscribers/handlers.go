@@ -150,6 +150,13 @@ func (h *Handler) savePreferences(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Choices are codes and slugs: bytes that are not UTF-8 never reach the
+	// page that names an unknown value; U+FFFD stands in their place.
+	for _, k := range []string{"regions", "topics", "cadence"} {
+		for i, v := range form[k] {
+			form[k][i] = strings.ToValidUTF8(v, "\uFFFD")
+		}
+	}
 	regions, topics, cadence := form["regions"], form["topics"], form.Get("cadence")
 	set, err := h.d.Taxonomy.Load(r.Context())
 	if err != nil {

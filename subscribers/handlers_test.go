@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kommune21/digest/store"
 	"github.com/kommune21/digest/store/storetest"
@@ -503,6 +504,22 @@ func TestHandler_PreferencesOnlyFormPosts(t *testing.T) {
 		r := f.do("POST", f.path(subscribers.PurposePreferences, sub), url.Values{"regions": {"DE-HE"}, "cadence": {"weekly"}})
 		if r.code != http.StatusOK || !slices.Equal(f.get(sub.ID).Regions, []string{"DE-HE"}) {
 			t.Errorf("form post: %d, regions %v", r.code, f.get(sub.ID).Regions)
+		}
+	})
+}
+
+// TestHandler_InvalidUTF8NotEchoed: a region value with bytes that are not
+// UTF-8 is named in the 400 page with U+FFFD, never as the raw bytes.
+func TestHandler_InvalidUTF8NotEchoed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		sub := f.add("anna@example.org", subscribers.StatusActive)
+		r := f.do("POST", f.path(subscribers.PurposePreferences, sub), url.Values{"regions": {"DE-\xff\xfe<b>"}})
+		if r.code != http.StatusBadRequest || strings.Contains(r.body, "\xff") || !utf8.ValidString(r.body) || !strings.Contains(r.body, "„DE-\uFFFD&lt;b&gt;“") {
+			t.Errorf("status %d; the page echoes invalid UTF-8 or does not name the value:\n%s", r.code, r.body)
+		}
+		if got := f.get(sub.ID); !slices.Equal(got.Regions, []string{"DE-BY"}) {
+			t.Errorf("regions changed: %v", got.Regions)
 		}
 	})
 }
