@@ -28,6 +28,27 @@
 // Every problem is a *FieldError naming the field, the value (shortened when
 // long) and what to do.
 //
+// # Public signup
+//
+// With a Mailer, Handler also serves the public pages: GET/POST /subscribe,
+// GET/POST /manage and POST /resubscribe ("wieder anmelden" on the unsubscribe
+// page). Their rules:
+//   - Every valid address gets the same answer page; Store.RequestSignup does
+//     the state change and picks the mail after the answer, in the handler's
+//     queue worker, so neither wording nor response time depends on the state.
+//     Close drains the queue; Wait waits for it (tests).
+//   - Validation is Input.Validate / ValidateEmail, the same as for staff.
+//   - Per address: NoticeMaxPerDay mails a day of all kinds, NoticeMinSpacing
+//     between two of the same kind, booked in the transaction that changes the
+//     state; a request held back changes nothing. Per client IP: a token
+//     bucket (HandlerDeps.SignupPerHour, SignupBurst).
+//   - The client IP is the connection's peer unless that peer is in
+//     HandlerDeps.TrustedProxies; then X-Forwarded-For is read right to left
+//     past the trusted hops.
+//   - Cross-origin form posts are accepted (the embeddable form lives on the
+//     portal): a post can only cause a limited number of mails to the address
+//     in it, and only the link in such a mail makes anyone active.
+//
 // # CSV format
 //
 // The import and export format is one header line and one subscriber per line:

@@ -133,7 +133,8 @@ func cmdServe(a *app, args []string) error {
 	}
 	srv := subscribers.NewServer(*addr, handler, a.log)
 	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "db", db.String(),
-		"schedule", a.cfg.Schedule, "schedule_daily", a.cfg.ScheduleDaily, "feeds", len(a.cfg.Feeds), "link_key_id", signer.KeyID())
+		"schedule", a.cfg.Schedule, "schedule_daily", a.cfg.ScheduleDaily, "feeds", len(a.cfg.Feeds), "link_key_id", signer.KeyID(),
+		"signup", a.cfg.BaseURL+"/subscribe", "trusted_proxies", len(a.cfg.TrustedProxies))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	sched.Start()
