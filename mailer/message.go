@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kommune21/digest/internal/emailaddr"
 	gomail "github.com/wneessen/go-mail"
 )
 
@@ -228,7 +229,9 @@ func cleanAddress(a mail.Address) (mail.Address, error) {
 	if err != nil || p.Address != a.Address {
 		return a, fmt.Errorf("is not an email address")
 	}
-	return mail.Address{Name: cleanText(a.Name), Address: a.Address}, nil
+	// The domain goes out as A-labels ("x@xn--mnchen-3ya.de"): every server
+	// takes those, in RCPT TO and in the header.
+	return mail.Address{Name: cleanText(a.Name), Address: emailaddr.ASCII(a.Address)}, nil
 }
 
 // cleanText turns every control or line-separator character into a space

@@ -261,3 +261,21 @@ func sendOne(t *testing.T, s *smtptest.Server, cfg mailer.Config) {
 	}
 	s.WaitFor(t, 1, 5*time.Second)
 }
+
+// TestSend_IDNDomainAsALabel: an internationalised domain goes out as
+// A-labels in RCPT TO and in the To header, which every server accepts.
+func TestSend_IDNDomainAsALabel(t *testing.T) {
+	s := smtptest.Start(t)
+	c := open(t, loopback(t, s))
+	if err := c.Send(context.Background(), sample("r1.d1@digest.kommune21.example", "info@münchen.de")); err != nil {
+		t.Fatal(err)
+	}
+	got := s.WaitFor(t, 1, 5*time.Second)[0]
+	if len(got.To) != 1 || got.To[0] != "info@xn--mnchen-3ya.de" {
+		t.Errorf("RCPT TO %q, want info@xn--mnchen-3ya.de", got.To)
+	}
+	to, err := mail.ParseAddress(parse(t, got.Data).Header.Get("To"))
+	if err != nil || to.Address != "info@xn--mnchen-3ya.de" {
+		t.Errorf("To = %+v (%v)", to, err)
+	}
+}

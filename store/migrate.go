@@ -26,7 +26,7 @@ func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []goose.ProviderOption
+	opts := []goose.ProviderOption{goose.WithGoMigrations(rekeyMigration()), goose.WithDisableGlobalRegistry(true)}
 	dialect := goose.DialectSQLite3
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
@@ -66,6 +66,19 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 		applied = append(applied, r.Source.Version)
 	}
 	return applied, nil
+}
+
+// MigrateTo applies the pending migrations up to and including version (for
+// tests of a migration on data written by an older schema).
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.provider(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate %s: %w", db, err)
+	}
+	return nil
 }
 
 // Version returns the schema version of the database (0 when never migrated)

@@ -4,8 +4,9 @@
 // those links (confirm, unsubscribe, preferences).
 //
 // Invariants:
-//   - An address exists once, whatever its case (email_key is the lowercased address).
-//     It is shown as entered.
+//   - An address exists once, however it is typed: email_key is its identity
+//     (EmailKey: lower-cased NFC local part, A-label domain; see internal/emailaddr).
+//     It is shown as normalised by ValidateEmail (NFC, UTS #46 domain).
 //   - Status moves pending → active → unsubscribed | bounced; unsubscribed and bounced
 //     subscribers receive nothing. Only a new confirmation makes them active again:
 //     Confirm activates pending subscribers only, and an unsubscribed or bounced

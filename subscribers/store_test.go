@@ -59,6 +59,42 @@ func TestStore_CreateGet(t *testing.T) {
 	})
 }
 
+// TestStore_OneMailboxOneSubscriber: an address typed another way (NFD,
+// A-label or Unicode domain, full-width dot) is the same subscriber on both
+// databases: creating it again conflicts, looking it up finds it.
+func TestStore_OneMailboxOneSubscriber(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := subscribers.NewStore(db, fixedClock(time.Date(2026, 2, 19, 7, 0, 0, 0, time.UTC)))
+		for _, group := range [][]string{
+			{"müller@münchen.de", "mu\u0308ller@xn--mnchen-3ya.de", "MÜLLER@MÜNCHEN.DE"},
+			{"anna@example.org", "anna@example．org"},
+		} {
+			first, err := subscribers.ValidateEmail(group[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Create(ctx, &subscribers.Subscriber{Email: first, Status: subscribers.StatusActive}); err != nil {
+				t.Fatal(err)
+			}
+			for _, other := range group[1:] {
+				v, err := subscribers.ValidateEmail(other)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var exists *subscribers.ExistsError
+				if err := s.Create(ctx, &subscribers.Subscriber{Email: v, Status: subscribers.StatusActive}); !errors.As(err, &exists) {
+					t.Errorf("%q after %q: err = %v, want ExistsError", other, group[0], err)
+				}
+				got, err := s.GetByEmail(ctx, other)
+				if err != nil || got.Email != first {
+					t.Errorf("GetByEmail(%q) = %+v, %v; want %q", other, got, err, first)
+				}
+			}
+		}
+	})
+}
+
 func TestStore_ConfirmUnsubscribe(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kommune21/digest/internal/emailaddr"
 )
 
 // Status is where a subscriber stands.
@@ -83,5 +85,7 @@ func (e *ExistsError) Error() string {
 	return fmt.Sprintf("%s is already a subscriber; use `digest subscribers update` to change it", e.Email)
 }
 
-// EmailKey is the case-insensitive identity of an address.
-func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// EmailKey is the identity of an address: case-insensitive, the local part
+// in NFC, the domain as A-labels, so every way of typing one mailbox gives
+// one key (the stored subscribers.email_key, unique).
+func EmailKey(email string) string { return emailaddr.Key(email) }

@@ -190,15 +190,30 @@ func (c Claims) Matches(email string) bool {
 	}
 	var tag [tagLen]byte
 	addressTag(c.key, email, &tag)
-	return hmac.Equal(tag[:], c.tag[:])
+	if hmac.Equal(tag[:], c.tag[:]) {
+		return true
+	}
+	// Links made before addresses were normalised hash the lower-cased
+	// address; for an ASCII address that is the same key.
+	if legacy := strings.ToLower(strings.TrimSpace(email)); legacy != EmailKey(email) {
+		addressTagOf(c.key, []byte(legacy), &tag)
+		return hmac.Equal(tag[:], c.tag[:])
+	}
+	return false
 }
 
 func addressTag(k *signingKey, email string, out *[tagLen]byte) {
+	var in [MaxEmailLength + 16]byte
+	addressTagOf(k, appendEmailKey(in[:0], email), out)
+}
+
+// addressTagOf hashes an identity key.
+func addressTagOf(k *signingKey, key []byte, out *[tagLen]byte) {
 	// One Write of one buffer: every Write through the hash.Hash interface
 	// would otherwise copy its argument to the heap.
 	var in [8 + MaxEmailLength + 16]byte
 	buf := append(in[:0], "address\x00"...)
-	buf = appendEmailKey(buf, email)
+	buf = append(buf, key...)
 	h := k.mac()
 	h.Write(buf)
 	var sum [sha256.Size]byte
@@ -211,7 +226,7 @@ func appendEmailKey(dst []byte, email string) []byte {
 	e := strings.TrimSpace(email)
 	for i := 0; i < len(e); i++ {
 		if e[i] >= 0x80 {
-			return append(dst, strings.ToLower(e)...)
+			return append(dst, EmailKey(e)...)
 		}
 	}
 	for i := 0; i < len(e); i++ {

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kommune21/digest/internal/emailaddr"
 	"github.com/kommune21/digest/taxonomy"
 	"golang.org/x/net/idna"
 )
@@ -41,10 +42,14 @@ func quoteValue(v string) string {
 	return fmt.Sprintf("%q… (%d bytes)", string(r[:max]), len(v))
 }
 
-// ValidateEmail checks an address and returns it trimmed, as entered otherwise.
-// It accepts only a bare address (no display name, comment or angle brackets),
-// with a domain that has a dot; internationalised domains and UTF-8 local parts
-// are accepted. Identity is case-insensitive (see EmailKey).
+// ValidateEmail checks an address and returns it normalised: trimmed, the
+// local part in Unicode NFC (case kept), the domain mapped by IDNA UTS #46 to
+// its Unicode form (lower case; "example．org" with a full-width dot becomes
+// "example.org", "xn--mnchen-3ya.de" becomes "münchen.de"). It accepts only a
+// bare address (no display name, comment or angle brackets), with a domain
+// that has a dot; internationalised domains and UTF-8 local parts are
+// accepted. This is the one place addresses are validated; identity is
+// EmailKey, and mail goes to the A-label form (see internal/emailaddr).
 func ValidateEmail(email string) (string, error) {
 	bad := func(msg string) (string, error) { return "", &FieldError{Field: "email", Value: email, Msg: msg} }
 	e := strings.TrimSpace(email)
@@ -80,7 +85,15 @@ func ValidateEmail(email string) (string, error) {
 	if !strings.Contains(strings.Trim(ascii, "."), ".") || strings.HasSuffix(ascii, ".") {
 		return bad(fmt.Sprintf("the domain %q has no dot: give a full domain such as example.org", domain))
 	}
-	return e, nil
+	// One mailbox, one identity: NFC local part, UTS #46 domain (see EmailKey).
+	n, err := emailaddr.Normalize(e)
+	if err != nil {
+		return bad(fmt.Sprintf("the domain %q is not a valid domain name: check for typos", domain))
+	}
+	if a := emailaddr.ASCII(n); len(a) > MaxEmailLength {
+		return bad(fmt.Sprintf("%d bytes long with the domain in ASCII (%s): an address has at most %d", len(a), a, MaxEmailLength))
+	}
+	return n, nil
 }
 
 func isControlOrSpace(r rune) bool {

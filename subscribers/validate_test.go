@@ -25,6 +25,9 @@ func TestValidateEmail(t *testing.T) {
 		"jörg@bücher.de":              "jörg@bücher.de",
 		"info@xn--bcher-kva.de":       "info@xn--bcher-kva.de",
 		"a+tag@sub.example.co.uk":     "a+tag@sub.example.co.uk",
+		"mu\u0308ller@example.org":    "müller@example.org", // NFD → NFC
+		"anna@example．org":            "anna@example.org",   // full-width dot
+		"anna@ＥＸＡＭＰＬＥ.org":            "anna@example.org",
 	}
 	for in, want := range ok {
 		got, err := subscribers.ValidateEmail(in)
@@ -49,6 +52,7 @@ func TestValidateEmail(t *testing.T) {
 		"a@" + strings.Repeat("b", 250) + ".de":  "bytes long",
 		"a@b.de,c@d.de":                          "not an email address",
 		"anna@exam\xffple.org":                   "UTF-8",
+		"anna@xn--.de":                           "domain",
 		strings.Repeat("x", 10240) + "@" + strings.Repeat("y", 10): "bytes long",
 	}
 	for in, want := range bad {
@@ -59,6 +63,28 @@ func TestValidateEmail(t *testing.T) {
 		}
 		if err != nil && len(err.Error()) > 400 {
 			t.Errorf("ValidateEmail(%.20q…): message of %d bytes, want a short one", in, len(err.Error()))
+		}
+	}
+}
+
+// TestValidateEmail_OneMailboxOneIdentity: every way of typing one mailbox
+// validates to one identity (EmailKey), so the store sees one subscriber.
+func TestValidateEmail_OneMailboxOneIdentity(t *testing.T) {
+	for _, group := range [][]string{
+		{"müller@example.org", "mu\u0308ller@example.org", "MÜLLER@example.org"},
+		{"x@münchen.de", "x@xn--mnchen-3ya.de", "x@MU\u0308NCHEN.de"},
+		{"anna@example.org", "anna@example．org", "ANNA@ｅｘａｍｐｌｅ.org"},
+	} {
+		first, err := subscribers.ValidateEmail(group[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range group[1:] {
+			v, err := subscribers.ValidateEmail(a)
+			if err != nil || subscribers.EmailKey(v) != subscribers.EmailKey(first) || subscribers.EmailKey(a) != subscribers.EmailKey(first) {
+				t.Errorf("%q validates to %q (key %q), %q to %q (key %q): want one identity (%v)",
+					group[0], first, subscribers.EmailKey(first), a, v, subscribers.EmailKey(v), err)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"html"
+	"math"
 	"net/url"
 	"strings"
 	"unicode"
@@ -44,6 +45,12 @@ func cleanLine(s string, max int) string {
 	}
 	return truncateRunes(b.String(), max)
 }
+
+// CleanLine is cleanLine without a length limit, for other places that show
+// untrusted text on one line (the command line's tables): control,
+// bidi-override and invisible characters dropped, whitespace runs made one
+// space — the same cleaning the emails get.
+func CleanLine(s string) string { return cleanLine(s, math.MaxInt) }
 
 func isBidiControl(r rune) bool {
 	return (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') || r == '\u200e' || r == '\u200f'

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kommune21/digest/store"
+	"github.com/kommune21/digest/templates"
 )
 
 func cmdMigrate(a *app, args []string) error {
@@ -28,6 +29,30 @@ func cmdMigrate(a *app, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(a.stdout, "%s migrated to schema version %d (applied %v)\n", db, current, applied)
+	return a.noteDuplicateMailboxes(db)
+}
+
+// noteDuplicateMailboxes lists the subscribers that migration 5 (address
+// normalisation) found to be a second row of an older subscriber's mailbox.
+// They keep their data and still receive digests until staff decide.
+func (a *app) noteDuplicateMailboxes(db *store.DB) error {
+	var dups []struct {
+		Email string `db:"email"`
+		Key   string `db:"email_key"`
+	}
+	if err := db.SelectContext(a.ctx, &dups, db.Rebind(`SELECT email, email_key FROM subscribers WHERE email_key LIKE ? ORDER BY id`),
+		"%"+store.DuplicateKeyMark+"%"); err != nil {
+		return err
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "note: %d subscriber(s) are the same mailbox as an older subscriber once addresses are normalised (NFC, IDNA);\n"+
+		"both rows were kept and both receive digests. Check them with `digest subscribers show KEY` and remove the extra one\n"+
+		"with `digest subscribers delete KEY`:\n", len(dups))
+	for _, d := range dups {
+		fmt.Fprintf(a.stderr, "  %s (key %s)\n", cleanTerminal(d.Email), d.Key)
+	}
 	return nil
 }
 
@@ -40,3 +65,8 @@ func openUnchecked(a *app) (*store.DB, error) {
 	a.db = db
 	return db, nil
 }
+
+// cleanTerminal makes untrusted text (names, titles, addresses) safe for one
+// line of a terminal table: the cleaning the emails get (templates.CleanLine),
+// so bidi overrides and control characters cannot reorder or fake output.
+func cleanTerminal(s string) string { return templates.CleanLine(s) }
