@@ -8,6 +8,7 @@ import (
 
 	"github.com/kommune21/digest/articles"
 	"github.com/kommune21/digest/digest"
+	"github.com/kommune21/digest/store"
 	"github.com/kommune21/digest/taxonomy"
 )
 
@@ -36,11 +37,7 @@ func cmdArticlesImport(a *app, args []string) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	db, err := a.openDB()
-	if err != nil {
-		return err
-	}
-	im, err := articles.NewDefaultImporter(a.ctx, db)
+	im, _, err := a.importer()
 	if err != nil {
 		return err
 	}
@@ -217,11 +214,7 @@ func cmdArticlesReview(a *app, args []string) error {
 	if _, err := a.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	db, err := a.openDB()
-	if err != nil {
-		return err
-	}
-	im, err := articles.NewDefaultImporter(a.ctx, db)
+	im, db, err := a.importer()
 	if err != nil {
 		return err
 	}
@@ -270,11 +263,7 @@ func cmdArticlesExplain(a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := a.openDB()
-	if err != nil {
-		return err
-	}
-	im, err := articles.NewDefaultImporter(a.ctx, db)
+	im, db, err := a.importer()
 	if err != nil {
 		return err
 	}
@@ -324,11 +313,7 @@ func cmdArticlesRetag(a *app, args []string) error {
 	if _, err := a.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	db, err := a.openDB()
-	if err != nil {
-		return err
-	}
-	im, err := articles.NewDefaultImporter(a.ctx, db)
+	im, _, err := a.importer()
 	if err != nil {
 		return err
 	}
@@ -365,4 +350,15 @@ func (a *app) printArticles(list []articles.Article, indent string) error {
 			strings.Join(ar.Regions, ","), manual, strings.Join(ar.Topics, ","), title)
 	}
 	return tw.Flush()
+}
+
+// importer opens the database and returns the importer (and tagger) the
+// articles commands share, with the embedded gazetteer and rules.
+func (a *app) importer() (*articles.Importer, *store.DB, error) {
+	db, err := a.openDB()
+	if err != nil {
+		return nil, nil, err
+	}
+	im, err := articles.NewDefaultImporter(a.ctx, db)
+	return im, db, err
 }
