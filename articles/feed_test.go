@@ -89,7 +89,7 @@ func TestParseFeed_Broken(t *testing.T) {
 		want      []string // substrings of the error
 	}{
 		{"truncated RSS", string(half), []string{"feed sample.xml line ", "column", "truncated", "nothing from this feed was imported"}},
-		{"mismatched tag", "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>x</title>\n<item><title>A</title></itemx></channel></rss>", []string{"line 3", "column", "itemx"}},
+		{"mismatched tag", "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>x</title>\n<item><title>A</title></itemx></channel></rss>", []string{"line 3", "column", "closed by the end tag of a different element"}},
 		{"truncated JSON", `{"version":"https://jsonfeed.org/version/1.1","title":"x","items":[{"id":"1","title":"a"},{"id":"2",`, []string{"line 1, column", "truncated"}},
 		{"JSON syntax", "{\"version\":\"https://jsonfeed.org/version/1.1\",\n\"items\": [}", []string{"line 2, column", "JSON syntax error"}},
 		{"HTML page", "<!DOCTYPE html><html><body>Not a feed</body></html>", []string{"not an RSS, Atom or JSON feed"}},
