@@ -43,7 +43,7 @@ type Feed struct {
 // ParseError is a feed that cannot be read. Line and Column are 1-based and
 // zero when unknown; Offset is the byte offset when the parser gives only that.
 type ParseError struct {
-	Source string
+	Source string // as given; Error shows it with SourceName (no password)
 	Line   int
 	Column int
 	Offset int64
@@ -64,7 +64,7 @@ func (e *ParseError) Error() string {
 	if e.Item > 0 {
 		pos += fmt.Sprintf(" item %d", e.Item)
 	}
-	return fmt.Sprintf("feed %s%s: %s; nothing from this feed was imported: fix the feed (or ask its publisher to) and import it again", e.Source, pos, e.Msg)
+	return fmt.Sprintf("feed %s%s: %s; nothing from this feed was imported: fix the feed (or ask its publisher to) and import it again", SourceName(e.Source), pos, e.Msg)
 }
 
 // Limits on single fields: longer values are cut (text) or refused (keys, links).

@@ -138,7 +138,7 @@ func (im *Importer) store1(ctx context.Context, source, base string, data []byte
 		return nil
 	})
 	if err != nil {
-		return Result{Source: source}, fmt.Errorf("import %s: %w (nothing from this feed was stored)", source, err)
+		return Result{Source: source}, fmt.Errorf("import %s: %w (nothing from this feed was stored)", SourceName(source), err)
 	}
 	return res, nil
 }
@@ -157,7 +157,7 @@ func (im *Importer) tooLarge(source string, size int64) error {
 		size = im.maxBytes()
 	}
 	return fmt.Errorf("feed %s %s %s, over the limit of %s: %w; nothing was imported (a portal feed should list recent items only)",
-		source, what, byteSize(size), byteSize(im.maxBytes()), ErrTooLarge)
+		SourceName(source), what, byteSize(size), byteSize(im.maxBytes()), ErrTooLarge)
 }
 
 func byteSize(n int64) string {
@@ -199,7 +199,7 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
-		return res, fmt.Errorf("feed URL %q: %w", src, err)
+		return res, fmt.Errorf("feed URL %s: %w", SourceName(src), redact.Error(err, src))
 	}
 	req.Header.Set("User-Agent", im.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
@@ -219,13 +219,13 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 	if err != nil {
 		var re *RedirectError
 		if errors.As(err, &re) {
-			return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", src, re)
+			return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", SourceName(src), re)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // its message repeats the URL as given
 		}
-		return res, fmt.Errorf("fetch feed %s: %w (is the URL right and the server reachable?)", src, err)
+		return res, fmt.Errorf("fetch feed %s: %w (is the URL right and the server reachable?)", SourceName(src), err)
 	}
 	defer resp.Body.Close()
 	switch {
@@ -233,13 +233,13 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 		res.NotModified = true
 		return res, im.store.saveFeedState(ctx, im.db, src, prev, false, at)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return res, fmt.Errorf("fetch feed %s: the server answered %d %s (content type %q); nothing was imported", src, resp.StatusCode, http.StatusText(resp.StatusCode), mediaType(resp.Header.Get("Content-Type")))
+		return res, fmt.Errorf("fetch feed %s: the server answered %d %s (content type %q); nothing was imported", SourceName(src), resp.StatusCode, http.StatusText(resp.StatusCode), mediaType(resp.Header.Get("Content-Type")))
 	case resp.ContentLength > im.maxBytes():
 		return res, im.tooLarge(src, resp.ContentLength)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, im.maxBytes()+1))
 	if err != nil {
-		return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", src, err)
+		return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", SourceName(src), err)
 	}
 	if int64(len(data)) > im.maxBytes() {
 		return res, im.tooLarge(src, int64(len(data)))

@@ -46,18 +46,18 @@ func cmdArticlesImport(a *app, args []string) error {
 		res, err := im.Import(a.ctx, src, at)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "digest: %v\n", err)
-			failed = append(failed, src)
+			failed = append(failed, articles.SourceName(src))
 			continue
 		}
 		switch {
 		case res.NotModified:
-			fmt.Fprintf(a.stdout, "%s: not modified since the last import\n", src)
+			fmt.Fprintf(a.stdout, "%s: not modified since the last import\n", articles.SourceName(src))
 		default:
 			note := ""
 			if res.Transcoded {
 				note = " (not UTF-8 and no encoding declared: read as Windows-1252)"
 			}
-			fmt.Fprintf(a.stdout, "%s: %d new, %d updated, %d unchanged%s\n", src, res.New, res.Updated, res.Unchanged, note)
+			fmt.Fprintf(a.stdout, "%s: %d new, %d updated, %d unchanged%s\n", articles.SourceName(src), res.New, res.Updated, res.Unchanged, note)
 		}
 	}
 	if len(failed) > 0 {
