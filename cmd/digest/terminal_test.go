@@ -59,6 +59,7 @@ func TestListings_CleanStoredText(t *testing.T) {
 	for _, q := range []string{
 		"UPDATE subscribers SET name = ? WHERE email = 'evil@example.org'",
 		"UPDATE articles SET title = ?, kicker = ? WHERE id = (SELECT min(id) FROM articles)",
+		"UPDATE topics SET name = ? WHERE slug = (SELECT min(slug) FROM topics)",
 	} {
 		args := []any{hostileText}
 		if strings.Contains(q, "kicker") {
@@ -80,6 +81,8 @@ func TestListings_CleanStoredText(t *testing.T) {
 		{"articles", "list"},
 		{"articles", "explain", id},
 		{"articles", "review"},
+		{"topics", "list"},
+		{"topics", "list", "--json"},
 		{"subscribers", "list", "--json"},
 		{"articles", "list", "--json"},
 	} {
