@@ -368,10 +368,22 @@ func xmlMessage(msg string) string {
 		return "an unsupported or malformed encoding declaration"
 	case strings.Contains(msg, "invalid UTF-8"):
 		return "invalid UTF-8"
-	case strings.ContainsAny(msg, "<>&\"'`"):
+	case strings.HasPrefix(msg, "illegal character code U+"):
+		return msg // a code point, not the document's text
+	}
+	if i := strings.IndexByte(msg, ':'); i >= 0 {
+		msg = msg[:i] // "invalid XML name: <the name>"
+	}
+	if strings.ContainsAny(msg, "<>&\"'`") && !fixedXMLMessages[msg] {
 		return "malformed XML"
 	}
 	return msg
+}
+
+// fixedXMLMessages are encoding/xml messages that quote nothing.
+var fixedXMLMessages = map[string]bool{
+	"expected element name after <": true, "invalid characters between </ and >": true,
+	"unescaped < inside attribute value": true, "unexpected EOF": true,
 }
 
 // jsonMessage is a JSON parser's message without the character it quotes.
