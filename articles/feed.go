@@ -43,7 +43,7 @@ type Feed struct {
 // ParseError is a feed that cannot be read. Line and Column are 1-based and
 // zero when unknown; Offset is the byte offset when the parser gives only that.
 type ParseError struct {
-	Source string
+	Source string // as given; Error shows it with SourceName (no password)
 	Line   int
 	Column int
 	Offset int64
@@ -64,7 +64,7 @@ func (e *ParseError) Error() string {
 	if e.Item > 0 {
 		pos += fmt.Sprintf(" item %d", e.Item)
 	}
-	return fmt.Sprintf("feed %s%s: %s; nothing from this feed was imported: fix the feed (or ask its publisher to) and import it again", e.Source, pos, e.Msg)
+	return fmt.Sprintf("feed %s%s: %s; nothing from this feed was imported: fix the feed (or ask its publisher to) and import it again", SourceName(e.Source), pos, e.Msg)
 }
 
 // Limits on single fields: longer values are cut (text) or refused (keys, links).
@@ -112,13 +112,13 @@ func ParseFeed(source, base string, data []byte) (*Feed, error) {
 			return nil, err
 		}
 	default:
-		return nil, &ParseError{Source: source, Line: 1, Column: 1, Msg: fmt.Sprintf("this is not an RSS, Atom or JSON feed (it starts with %q)", preview(trimmed))}
+		return nil, &ParseError{Source: source, Line: 1, Column: 1, Msg: "this is not an RSS, Atom or JSON feed (" + describeStart(trimmed) + ")"}
 	}
 
 	gf, err := gofeed.NewParser().Parse(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
-			return nil, &ParseError{Source: source, Line: 1, Msg: fmt.Sprintf("this is not an RSS, Atom or JSON feed (it starts with %q)", preview(trimmed))}
+			return nil, &ParseError{Source: source, Line: 1, Msg: "this is not an RSS, Atom or JSON feed (" + describeStart(trimmed) + ")"}
 		}
 		return nil, parserError(source, data, err)
 	}
@@ -163,13 +163,13 @@ func newItem(gi *gofeed.Item, base string) (Item, error) {
 	}
 	switch {
 	case it.Key == "":
-		return it, fmt.Errorf("the item %q has neither a guid (id) nor a link", truncate(PlainText(gi.Title), 60))
+		return it, errors.New("the item has neither a guid (id) nor a link")
 	case len(it.Key) > maxKeyBytes || !utf8.ValidString(it.Key) || strings.ContainsFunc(it.Key, isCtl):
-		return it, fmt.Errorf("the item %q has a guid (id) that is too long or contains control characters", truncate(PlainText(gi.Title), 60))
+		return it, errors.New("the item has a guid (id) that is too long or contains control characters")
 	}
 	u, err := absoluteURL(link, base)
 	if err != nil {
-		return it, fmt.Errorf("the item %q: %v", truncate(PlainText(gi.Title), 60), err)
+		return it, fmt.Errorf("the item's link: %v", err)
 	}
 	it.URL = u
 
@@ -186,7 +186,7 @@ func newItem(gi *gofeed.Item, base string) (Item, error) {
 		title = truncate(it.Teaser, 80)
 	}
 	if title == "" {
-		return it, fmt.Errorf("the item %q has neither a title nor a description", it.Key)
+		return it, errors.New("the item has neither a title nor a description")
 	}
 	it.Kicker, it.Title = SplitKicker(title)
 
@@ -215,11 +215,11 @@ func absoluteURL(link, base string) (string, error) {
 		return "", errors.New("it has no link")
 	}
 	if len(link) > maxURLBytes || strings.ContainsFunc(link, isCtl) {
-		return "", errors.New("its link is too long or contains control characters")
+		return "", fmt.Errorf("it is too long (%d bytes, the limit is %d) or contains control characters", len(link), maxURLBytes)
 	}
 	u, err := url.Parse(link)
 	if err != nil {
-		return "", fmt.Errorf("its link %q is not a URL", truncate(link, 80))
+		return "", errors.New("it is not a URL")
 	}
 	if !u.IsAbs() && base != "" {
 		if b, err := url.Parse(base); err == nil {
@@ -227,7 +227,7 @@ func absoluteURL(link, base string) (string, error) {
 		}
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("its link %q is not an absolute http or https URL", truncate(link, 80))
+		return "", errors.New("it is not an absolute http or https URL")
 	}
 	return u.String(), nil
 }
@@ -266,7 +266,7 @@ func checkXML(source string, data []byte) error {
 					msg = "the feed ends in the middle (truncated download?)"
 				}
 			}
-			return &ParseError{Source: source, Line: line, Column: col, Msg: "XML syntax error: " + msg}
+			return &ParseError{Source: source, Line: line, Column: col, Msg: "XML syntax error: " + xmlMessage(msg)}
 		}
 		switch tok.(type) {
 		case xml.StartElement:
@@ -309,16 +309,16 @@ func parserError(source string, data []byte, err error) error {
 		return &ParseError{Source: source, Line: lineAt(data, off), Column: columnAt(data, off), Offset: off,
 			Msg: fmt.Sprintf("JSON Feed field %q has a %s where the format needs a %s", te.Field, te.Value, te.Type)}
 	case errors.As(err, &xe):
-		return &ParseError{Source: source, Line: xe.Line, Msg: "XML syntax error: " + xe.Msg}
+		return &ParseError{Source: source, Line: xe.Line, Msg: "XML syntax error: " + xmlMessage(xe.Msg)}
 	}
 	if off >= 0 {
-		msg := "JSON syntax error: " + err.Error()
+		msg := "JSON syntax error: " + jsonMessage(err.Error())
 		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input") {
 			msg = "JSON syntax error: the feed ends in the middle (truncated download?)"
 		}
 		return &ParseError{Source: source, Line: lineAt(data, off), Column: columnAt(data, off), Offset: off, Msg: msg}
 	}
-	return &ParseError{Source: source, Msg: err.Error()}
+	return &ParseError{Source: source, Msg: "the feed cannot be parsed (" + describeStart(bytes.TrimLeft(data, " \t\r\n")) + ")"}
 }
 
 func lineAt(data []byte, off int64) int {
@@ -332,9 +332,70 @@ func columnAt(data []byte, off int64) int {
 	return utf8.RuneCount(data[start:off]) + 1
 }
 
-func preview(b []byte) string {
-	if len(b) > 40 {
-		b = b[:40]
+// describeStart says what a document that is not a feed looks like, without
+// quoting it: a reply's bytes never go into an error or a log line (a feed URL
+// redirected to some other service must not make digest read it out).
+func describeStart(b []byte) string {
+	lower := strings.ToLower(string(b[:min(len(b), 64)]))
+	switch {
+	case strings.HasPrefix(lower, "<!doctype html"), strings.HasPrefix(lower, "<html"), strings.Contains(lower, "<html"):
+		return fmt.Sprintf("it looks like an HTML page, %d bytes", len(b))
+	case len(b) > 0 && b[0] == '<':
+		return fmt.Sprintf("an XML document, %d bytes, whose root element is not rss, feed or rdf:RDF", len(b))
+	case len(b) > 0 && b[0] == '{':
+		return fmt.Sprintf("a JSON document, %d bytes", len(b))
+	case !utf8.Valid(b[:min(len(b), 64)]):
+		return fmt.Sprintf("it starts with binary data, %d bytes", len(b))
 	}
-	return strings.ToValidUTF8(string(b), "?")
+	return fmt.Sprintf("it starts with neither '<' nor '{', %d bytes", len(b))
+}
+
+// xmlMessage keeps what an XML parser's message says went wrong and drops the
+// names and values it quotes from the document.
+func xmlMessage(msg string) string {
+	switch {
+	case msg == "the feed ends in the middle (truncated download?)":
+		return msg
+	case strings.Contains(msg, "closed by"):
+		return "an element is closed by the end tag of a different element"
+	case strings.HasPrefix(msg, "unexpected end element"):
+		return "an end tag without its start tag"
+	case strings.Contains(msg, "entity"):
+		return "an unknown or malformed character entity (&…;)"
+	case strings.Contains(msg, "attribute"):
+		return "a malformed attribute"
+	case strings.Contains(msg, "encoding") || strings.Contains(msg, "charset"):
+		return "an unsupported or malformed encoding declaration"
+	case strings.Contains(msg, "invalid UTF-8"):
+		return "invalid UTF-8"
+	case strings.HasPrefix(msg, "illegal character code U+"):
+		return msg // a code point, not the document's text
+	}
+	if i := strings.IndexByte(msg, ':'); i >= 0 {
+		msg = msg[:i] // "invalid XML name: <the name>"
+	}
+	if strings.ContainsAny(msg, "<>&\"'`") && !fixedXMLMessages[msg] {
+		return "malformed XML"
+	}
+	return msg
+}
+
+// fixedXMLMessages are encoding/xml messages that quote nothing.
+var fixedXMLMessages = map[string]bool{
+	"expected element name after <": true, "invalid characters between </ and >": true,
+	"unescaped < inside attribute value": true, "unexpected EOF": true,
+}
+
+// jsonMessage is a JSON parser's message without the character it quotes.
+func jsonMessage(msg string) string {
+	if i := strings.Index(msg, "invalid character "); i >= 0 {
+		if j := strings.Index(msg, " looking for"); j > i {
+			return "an unexpected character" + msg[j:]
+		}
+		if j := strings.Index(msg, " after "); j > i {
+			return "an unexpected character" + msg[j:]
+		}
+		return "an unexpected character"
+	}
+	return msg
 }

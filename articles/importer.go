@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/kommune21/digest/internal/redact"
 	"github.com/kommune21/digest/store"
 	"github.com/kommune21/digest/taxonomy"
 )
@@ -135,7 +138,7 @@ func (im *Importer) store1(ctx context.Context, source, base string, data []byte
 		return nil
 	})
 	if err != nil {
-		return Result{Source: source}, fmt.Errorf("import %s: %w (nothing from this feed was stored)", source, err)
+		return Result{Source: source}, fmt.Errorf("import %s: %w (nothing from this feed was stored)", SourceName(source), err)
 	}
 	return res, nil
 }
@@ -154,7 +157,7 @@ func (im *Importer) tooLarge(source string, size int64) error {
 		size = im.maxBytes()
 	}
 	return fmt.Errorf("feed %s %s %s, over the limit of %s: %w; nothing was imported (a portal feed should list recent items only)",
-		source, what, byteSize(size), byteSize(im.maxBytes()), ErrTooLarge)
+		SourceName(source), what, byteSize(size), byteSize(im.maxBytes()), ErrTooLarge)
 }
 
 func byteSize(n int64) string {
@@ -196,7 +199,7 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
-		return res, fmt.Errorf("feed URL %q: %w", src, err)
+		return res, fmt.Errorf("feed URL %s: %w", SourceName(src), redact.Error(err, src))
 	}
 	req.Header.Set("User-Agent", im.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
@@ -210,9 +213,19 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 	if client == nil {
 		client = &http.Client{Timeout: DefaultTimeout}
 	}
-	resp, err := client.Do(req)
+	c := *client // a copy: the redirect rule is the importer's, whatever client it was given
+	c.CheckRedirect = redirectPolicy(client.CheckRedirect)
+	resp, err := c.Do(req)
 	if err != nil {
-		return res, fmt.Errorf("fetch feed: %w (is the URL right and the server reachable?)", err)
+		var re *RedirectError
+		if errors.As(err, &re) {
+			return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", SourceName(src), re)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL as given
+		}
+		return res, fmt.Errorf("fetch feed %s: %w (is the URL right and the server reachable?)", SourceName(src), err)
 	}
 	defer resp.Body.Close()
 	switch {
@@ -220,13 +233,13 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 		res.NotModified = true
 		return res, im.store.saveFeedState(ctx, im.db, src, prev, false, at)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return res, fmt.Errorf("fetch feed %s: the server answered %s; nothing was imported", src, resp.Status)
+		return res, fmt.Errorf("fetch feed %s: the server answered %d %s (content type %q); nothing was imported", SourceName(src), resp.StatusCode, http.StatusText(resp.StatusCode), mediaType(resp.Header.Get("Content-Type")))
 	case resp.ContentLength > im.maxBytes():
 		return res, im.tooLarge(src, resp.ContentLength)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, im.maxBytes()+1))
 	if err != nil {
-		return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", src, err)
+		return res, fmt.Errorf("fetch feed %s: %w; nothing was imported", SourceName(src), err)
 	}
 	if int64(len(data)) > im.maxBytes() {
 		return res, im.tooLarge(src, int64(len(data)))
@@ -239,4 +252,81 @@ func (im *Importer) importURL(ctx context.Context, src string, at time.Time) (Re
 	return im.store1(ctx, src, base, data, at, func(tx *sqlx.Tx) error {
 		return im.store.saveFeedState(ctx, tx, src, st, true, at)
 	})
+}
+
+// maxRedirects is how many redirects one feed download follows.
+const maxRedirects = 10
+
+// RedirectError is a redirect the importer refused to follow.
+type RedirectError struct {
+	From, To string // the URL that redirected and the target, both redacted
+	Reason   string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("refused to follow the redirect from %s to %s: %s", e.From, e.To, e.Reason)
+}
+
+// redirectPolicy follows a redirect only to http or https on port 80 or 443,
+// or to the host and port of the feed URL itself: a feed must not be able to
+// send digest to other services (an admin port on localhost, a metadata
+// endpoint on an odd port, file: or gopher: URLs). next is the client's own
+// policy, consulted after this one.
+func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) == 0 {
+			return nil
+		}
+		orig, from := via[0].URL, via[len(via)-1].URL
+		refuse := func(reason string) error {
+			return &RedirectError{From: SourceName(from.String()), To: SourceName(req.URL.String()), Reason: reason}
+		}
+		if len(via) >= maxRedirects {
+			return refuse(fmt.Sprintf("more than %d redirects", maxRedirects))
+		}
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return refuse("only http and https are followed")
+		}
+		port := effectivePort(req.URL)
+		sameOrigin := strings.EqualFold(req.URL.Hostname(), orig.Hostname()) && port == effectivePort(orig)
+		if port != "80" && port != "443" && !sameOrigin {
+			return refuse("only ports 80 and 443, or the feed URL's own host and port, are followed")
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch u.Scheme {
+	case "http":
+		return "80"
+	case "https":
+		return "443"
+	}
+	return ""
+}
+
+func mediaType(ct string) string {
+	if t, _, err := mime.ParseMediaType(ct); err == nil {
+		return t
+	}
+	if ct == "" {
+		return "none"
+	}
+	return "malformed"
+}
+
+// SourceName is a feed source as it is shown to people: a URL with its
+// password (user info, secret query parameters) masked, a file path as given.
+func SourceName(src string) string {
+	if IsURL(src) {
+		return redact.URL(src)
+	}
+	return src
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	secrets "github.com/kommune21/digest/internal/redact"
 )
 
 // Config is an IMAP mailbox: imaps://USER:PASS@HOST[:993]/MAILBOX, or
@@ -82,15 +83,9 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func redact(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		if _, ok := c.User.Password(); ok {
-			c.User = url.UserPassword(c.User.Username(), "xxxxx")
-		}
-	}
-	return c.String()
-}
+// redact shows u with every password masked: the user info's and any in
+// the query (?password=…), which the error of a URL with options repeats.
+func redact(u *url.URL) string { return secrets.URL(u.String()) }
 
 // String is the URL with the password hidden.
 func (c Config) String() string {

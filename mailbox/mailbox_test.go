@@ -120,6 +120,9 @@ func TestParseURL(t *testing.T) {
 		"imaps://imap.example.org/INBOX",
 		"imaps://u:topsecret@/INBOX",
 		"imaps://u:topsecret@host:99999/INBOX",
+		"imaps://u@imap.example.org/INBOX?password=topsecret",         // a password in the query (found by FuzzConfigURLs)
+		"imap://u@imap.example.org/INBOX?tls=none&password=topsecret", // the same in the plaintext error
+		"imaps://u@imap.example.org/INBOX?x=1&token=topsecret",
 	} {
 		_, err := mailbox.ParseURL(bad)
 		if err == nil {

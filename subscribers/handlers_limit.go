@@ -1,26 +1,30 @@
 package subscribers
 
 import (
+	"container/list"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// limiter is a token bucket per client address. Idle buckets are swept so the
-// map stays small; when it is full of active clients anyway, new clients share
-// one overflow bucket rather than growing memory without bound.
+// limiter is a token bucket per client address. Clients are kept in order of
+// their last request: idle ones (limiterIdle) are dropped from the old end,
+// and when limiterMaxClients are tracked the least recently seen one makes
+// room for a new client, which gets its own full budget. Memory stays bounded
+// and no client ever shares a bucket with others.
 type limiter struct {
-	mu       sync.Mutex
-	rate     rate.Limit
-	burst    int
-	now      func() time.Time
-	clients  map[string]*client
-	overflow *rate.Limiter
-	swept    time.Time
+	mu      sync.Mutex
+	rate    rate.Limit
+	burst   int
+	now     func() time.Time
+	clients map[string]*list.Element // of *client
+	order   list.List                // front: most recently seen
+	max     int
 }
 
 type client struct {
+	ip   string
 	lim  *rate.Limiter
 	seen time.Time
 }
@@ -33,9 +37,7 @@ const (
 func newLimiter(perSecond float64, burst int, now func() time.Time) *limiter {
 	return &limiter{
 		rate: rate.Limit(perSecond), burst: burst, now: now,
-		clients:  map[string]*client{},
-		overflow: rate.NewLimiter(rate.Limit(perSecond*10), burst*10),
-		swept:    now(),
+		clients: map[string]*list.Element{}, max: limiterMaxClients,
 	}
 }
 
@@ -43,24 +45,27 @@ func (l *limiter) allow(ip string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if d := now.Sub(l.swept); d > time.Minute || (len(l.clients) >= limiterMaxClients && d > time.Second) {
-		for k, c := range l.clients {
-			if now.Sub(c.seen) > limiterIdle {
-				delete(l.clients, k)
-			}
-		}
-		l.swept = now
+	for e := l.order.Back(); e != nil && now.Sub(e.Value.(*client).seen) > limiterIdle; e = l.order.Back() {
+		l.remove(e)
 	}
-	c := l.clients[ip]
-	if c == nil {
-		if len(l.clients) >= limiterMaxClients {
-			return l.overflow.AllowN(now, 1)
+	e := l.clients[ip]
+	if e == nil {
+		for l.order.Len() >= l.max {
+			l.remove(l.order.Back())
 		}
-		c = &client{lim: rate.NewLimiter(l.rate, l.burst)}
-		l.clients[ip] = c
+		e = l.order.PushFront(&client{ip: ip, lim: rate.NewLimiter(l.rate, l.burst)})
+		l.clients[ip] = e
+	} else {
+		l.order.MoveToFront(e)
 	}
+	c := e.Value.(*client)
 	c.seen = now
 	return c.lim.AllowN(now, 1)
+}
+
+func (l *limiter) remove(e *list.Element) {
+	delete(l.clients, e.Value.(*client).ip)
+	l.order.Remove(e)
 }
 
 func (l *limiter) size() int {

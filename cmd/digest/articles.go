@@ -46,18 +46,18 @@ func cmdArticlesImport(a *app, args []string) error {
 		res, err := im.Import(a.ctx, src, at)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "digest: %v\n", err)
-			failed = append(failed, src)
+			failed = append(failed, articles.SourceName(src))
 			continue
 		}
 		switch {
 		case res.NotModified:
-			fmt.Fprintf(a.stdout, "%s: not modified since the last import\n", src)
+			fmt.Fprintf(a.stdout, "%s: not modified since the last import\n", articles.SourceName(src))
 		default:
 			note := ""
 			if res.Transcoded {
 				note = " (not UTF-8 and no encoding declared: read as Windows-1252)"
 			}
-			fmt.Fprintf(a.stdout, "%s: %d new, %d updated, %d unchanged%s\n", src, res.New, res.Updated, res.Unchanged, note)
+			fmt.Fprintf(a.stdout, "%s: %d new, %d updated, %d unchanged%s\n", articles.SourceName(src), res.New, res.Updated, res.Unchanged, note)
 		}
 	}
 	if len(failed) > 0 {
@@ -237,11 +237,11 @@ func cmdArticlesReview(a *app, args []string) error {
 	tw := a.table()
 	fmt.Fprintln(tw, "ID\tREGIONS\tTOPICS\tTITLE\tWHY")
 	for _, it := range out {
-		title := it.Title
+		title := cl(it.Title)
 		if it.Kicker != "" {
-			title = it.Kicker + ": " + it.Title
+			title = cl(it.Kicker) + ": " + title
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", it.ID, strings.Join(it.Regions, ","), orNone(it.Topics), title, strings.Join(it.Doubts, "; "))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", it.ID, strings.Join(it.Regions, ","), orNone(it.Topics), title, cl(strings.Join(it.Doubts, "; ")))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -278,9 +278,9 @@ func cmdArticlesExplain(a *app, args []string) error {
 			Manual bool `json:"manual"`
 		}{ex, ar.TagsManual})
 	}
-	title := ar.Title
+	title := cl(ar.Title)
 	if ar.Kicker != "" {
-		title = ar.Kicker + ": " + ar.Title
+		title = cl(ar.Kicker) + ": " + title
 	}
 	fmt.Fprintf(a.stdout, "article %d: %s\n", ar.ID, title)
 	if ar.TagsManual {
@@ -290,16 +290,16 @@ func cmdArticlesExplain(a *app, args []string) error {
 	tw := a.table()
 	fmt.Fprintln(tw, "\tTAG\tFROM\tBECAUSE OF")
 	for _, r := range ex.Regions {
-		fmt.Fprintf(tw, "region\t%s\t%s\t%s\n", r.Tag, r.From, r.Evidence)
+		fmt.Fprintf(tw, "region\t%s\t%s\t%s\n", r.Tag, r.From, cl(r.Evidence))
 	}
 	for _, r := range ex.Topics {
-		fmt.Fprintf(tw, "topic\t%s\t%s\t%s\n", r.Tag, r.From, r.Evidence)
+		fmt.Fprintf(tw, "topic\t%s\t%s\t%s\n", r.Tag, r.From, cl(r.Evidence))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, d := range ex.Doubts {
-		fmt.Fprintf(a.stdout, "doubt: %s\n", d)
+		fmt.Fprintf(a.stdout, "doubt: %s\n", cl(d))
 	}
 	return nil
 }
@@ -338,9 +338,9 @@ func (a *app) printArticles(list []articles.Article, indent string) error {
 	tw := a.table()
 	fmt.Fprintln(tw, indent+"ID\tPUBLISHED\tREGIONS\tTOPICS\tTITLE")
 	for _, ar := range list {
-		title := ar.Title
+		title := cl(ar.Title)
 		if ar.Kicker != "" {
-			title = ar.Kicker + ": " + ar.Title
+			title = cl(ar.Kicker) + ": " + title
 		}
 		manual := ""
 		if ar.TagsManual {

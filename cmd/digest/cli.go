@@ -229,14 +229,19 @@ func (a *app) openDB() (*store.DB, error) {
 
 // printJSON writes v as one indented JSON document on stdout.
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
+	enc := json.NewEncoder(jsonWriter{a.stdout})
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
 // table returns an aligned table writer on stdout; call Flush.
-func (a *app) table() *tabwriter.Writer { return tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0) }
+//
+// It drops control and bidi characters (terminalWriter); cells of stored
+// text should still go through cl, which also turns line breaks into spaces.
+func (a *app) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(terminalWriter{a.stdout}, 2, 4, 2, ' ', 0)
+}
 
 // stringList is a repeatable flag ("--region DE-BY --region DE-HE" or "--region DE-BY,DE-HE").
 type stringList []string

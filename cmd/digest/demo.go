@@ -115,7 +115,7 @@ func cmdDemo(a *app, args []string) error {
 		if err := subs.Create(a.ctx, &sub); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "  %s\t%s\tregions: %s\ttopics: %s\n", sub.Name, sub.Email, orAll(sub.Regions), orAll(sub.Topics))
+		fmt.Fprintf(tw, "  %s\t%s\tregions: %s\ttopics: %s\n", cl(sub.Name), sub.Email, orAll(sub.Regions), orAll(sub.Topics))
 	}
 	tw.Flush()
 

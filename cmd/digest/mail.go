@@ -91,7 +91,7 @@ func cmdMailImport(a *app, args []string) error {
 		if r.Severity != "" {
 			kind += " (" + r.Severity + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Source, kind, outcome, dash(r.Email), r.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cl(r.Source), kind, outcome, dash(cl(r.Email)), cl(r.Note))
 	}
 	tw.Flush()
 	fmt.Fprintf(a.stdout, "%d mails: %d applied, %d recorded, %d ignored, %d unmatched (%d seen before)\n", len(out),
@@ -147,7 +147,7 @@ func cmdMailList(a *app, args []string) error {
 			kind += " (" + r.Severity + " " + r.Status + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.ReceivedAt.In(time.Local).Format(time.RFC3339), kind, r.Outcome,
-			dash(r.Sender), dash(shorten(r.Subject, 50)), dash(r.Recipient), r.Note)
+			dash(cl(r.Sender)), dash(shorten(cl(r.Subject), 50)), dash(cl(r.Recipient)), cl(r.Note))
 	}
 	return tw.Flush()
 }

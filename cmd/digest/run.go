@@ -193,7 +193,7 @@ func cmdRunsShow(a *app, args []string) error {
 		tw := a.table()
 		fmt.Fprintln(tw, "COUNT\tSTATUS\tREASON")
 		for _, g := range groups {
-			fmt.Fprintf(tw, "%d\t%s\t%s\n", g.Count, g.Status, g.Reason)
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", g.Count, g.Status, cl(g.Reason))
 		}
 		tw.Flush()
 	}

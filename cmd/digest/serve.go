@@ -220,7 +220,7 @@ func (a *app) feedPoller() (func(ctx context.Context) error, error) {
 				errs = append(errs, err)
 				continue
 			}
-			a.log.Info("feed polled", "feed", src, "new", res.New, "updated", res.Updated, "not_modified", res.NotModified)
+			a.log.Info("feed polled", "feed", articles.SourceName(src), "new", res.New, "updated", res.Updated, "not_modified", res.NotModified)
 		}
 		return errors.Join(errs...)
 	}, nil

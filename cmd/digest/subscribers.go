@@ -402,7 +402,7 @@ func marshalIndent(v any, prefix string) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
+	return jsonEscapeUnsafe([]byte(strings.TrimSuffix(b.String(), "\n"))), nil
 }
 
 // streamTable prints an aligned table without holding the rows: a first pass
@@ -410,7 +410,7 @@ func marshalIndent(v any, prefix string) ([]byte, error) {
 func (a *app) streamTable(s *subscribers.Store, f subscribers.Filter) error {
 	header := []string{"EMAIL", "NAME", "STATUS", "CADENCE", "REGIONS", "TOPICS", "CREATED"}
 	cells := func(sub subscribers.Subscriber) []string {
-		return []string{sub.Email, sub.Name, string(sub.Status), string(sub.Cadence), orAll(sub.Regions), orAll(sub.Topics), sub.CreatedAt.Format("2006-01-02")}
+		return []string{cl(sub.Email), cl(sub.Name), string(sub.Status), string(sub.Cadence), orAll(sub.Regions), orAll(sub.Topics), sub.CreatedAt.Format("2006-01-02")}
 	}
 	widths := make([]int, len(header))
 	measure := func(row []string) {
@@ -496,14 +496,14 @@ func cmdSubscribersShow(a *app, args []string) error {
 		consent = fmt.Sprintf("%s at %s", sub.Consent.Method, when(sub.Consent.At))
 	}
 	if sub.Consent.Source != "" {
-		consent += fmt.Sprintf(", source %q", sub.Consent.Source)
+		consent += fmt.Sprintf(", source %q", cl(sub.Consent.Source))
 	}
 	if sub.Consent.IP != "" {
 		consent += ", from " + sub.Consent.IP
 	}
 	tw := a.table()
 	for _, kv := range [][2]string{
-		{"Email", sub.Email}, {"Name", sub.Name}, {"Status", string(sub.Status)}, {"Cadence", string(sub.Cadence)},
+		{"Email", cl(sub.Email)}, {"Name", cl(sub.Name)}, {"Status", string(sub.Status)}, {"Cadence", string(sub.Cadence)},
 		{"Regions", named(sub.Regions, regionName, "all regions")}, {"Topics", named(sub.Topics, topicName, "all topics")},
 		{"Consent", consent}, {"Created", when(sub.CreatedAt)}, {"Updated", when(sub.UpdatedAt)},
 		{"Confirmed", when(sub.ConfirmedAt)}, {"Unsubscribed", when(sub.UnsubscribedAt)},
@@ -511,7 +511,7 @@ func cmdSubscribersShow(a *app, args []string) error {
 		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
 	}
 	for _, kv := range returned.lines() {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], cl(kv[1]))
 	}
 	return tw.Flush()
 }

@@ -27,7 +27,7 @@ func cmdRegionsList(a *app, args []string) error {
 	tw := a.table()
 	fmt.Fprintln(tw, "CODE\tNAME")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\n", r.Code, r.Name)
+		fmt.Fprintf(tw, "%s\t%s\n", r.Code, cl(r.Name))
 	}
 	return tw.Flush()
 }
@@ -52,7 +52,7 @@ func cmdTopicsList(a *app, args []string) error {
 	tw := a.table()
 	fmt.Fprintln(tw, "SLUG\tNAME")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\n", t.Slug, t.Name)
+		fmt.Fprintf(tw, "%s\t%s\n", t.Slug, cl(t.Name))
 	}
 	return tw.Flush()
 }

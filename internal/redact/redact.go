@@ -77,6 +77,11 @@ func URL(raw string) string {
 		// "user:pa@ss@host": where the password ends is a guess.
 		return Unparsable
 	}
+	if u.User != nil && containsAny(strings.ToLower(authority(raw)), strayPasswordKeys) {
+		// "scheme://host&password=p@ss": a query-style password with an '@'
+		// the parser took for user info, so that the host shown is its end.
+		return Unparsable
+	}
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), Mask)
@@ -109,6 +114,15 @@ func authority(raw string) string {
 
 // strayPasswordKeys are looked for anywhere in a redacted URL.
 var strayPasswordKeys = []string{"password=", "pass=", "passwd=", "pwd=", "secret=", "token="}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
 
 func strayPassword(shown string) bool {
 	lower := strings.ToLower(shown)

@@ -27,6 +27,8 @@ func TestURL(t *testing.T) {
 		{"https://u:p%zz@host", redact.Unparsable},
 		{"https://u:pw@host\r\nX", redact.Unparsable},
 		{"https://h/x&password=pw", redact.Unparsable},
+		{"https://h&password=p@ss", redact.Unparsable}, // found by FuzzURL: the host shown was the password's end
+		{"a://:&password=Zq9@Zq9", redact.Unparsable},
 		{"https://h/x?a=b?password=pw", redact.Unparsable},
 		{"host=h password=pw", redact.NotURL},
 	} {
