@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -53,6 +54,9 @@ func (db *DB) provider(ctx context.Context) (*goose.Provider, error) {
 // Migrate applies every pending migration and returns the versions it applied.
 // It is idempotent: on an up-to-date database it applies nothing.
 func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
+	if err := db.refuseForeign(ctx); err != nil {
+		return nil, err
+	}
 	p, err := db.provider(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
@@ -71,6 +75,9 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 // MigrateTo applies the pending migrations up to and including version (for
 // tests of a migration on data written by an older schema).
 func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	if err := db.refuseForeign(ctx); err != nil {
+		return err
+	}
 	p, err := db.provider(ctx)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -117,6 +124,41 @@ func (db *DB) Check(ctx context.Context) error {
 		return fmt.Errorf("%s is at schema version %d, this digest knows only %d: %w", db, current, latest, ErrSchemaNewer)
 	}
 	return nil
+}
+
+// ErrForeignDatabase means the database has tables but no digest version table:
+// it belongs to something else, and migrating it would mix digest's tables in.
+var ErrForeignDatabase = errors.New("not a digest database")
+
+// refuseForeign refuses, before anything is written, a database (SQLite file or
+// PostgreSQL schema) that has tables but not goose's version table.
+func (db *DB) refuseForeign(ctx context.Context) error {
+	exists, err := db.tableExists(ctx, "goose_db_version")
+	if err != nil {
+		return fmt.Errorf("inspect %s: %w", db, err)
+	}
+	if exists {
+		return nil
+	}
+	var names []string
+	if db.Dialect == Postgres {
+		err = db.SelectContext(ctx, &names, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`)
+	} else {
+		err = db.SelectContext(ctx, &names, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	}
+	if err != nil {
+		return fmt.Errorf("inspect %s: %w", db, err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	shown := names
+	more := ""
+	if len(shown) > 5 {
+		shown, more = shown[:5], ", …"
+	}
+	return fmt.Errorf("%s has %d tables (%s%s) and is %w; choose another DIGEST_DB (nothing was written)",
+		db, len(names), strings.Join(shown, ", "), more, ErrForeignDatabase)
 }
 
 func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {

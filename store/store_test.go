@@ -89,3 +89,42 @@ func TestOpen_BadURL(t *testing.T) {
 		t.Fatalf("err = %v, want a hint naming DIGEST_DB and no password", err)
 	}
 }
+
+func TestMigrate_RefusesForeignDatabase(t *testing.T) {
+	for name, rawURL := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": storetest.PostgresURL} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := store.Open(ctx, rawURL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range []string{"CREATE TABLE users (id INTEGER)", "CREATE TABLE orders (id INTEGER)", "CREATE TABLE items (id INTEGER)"} {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err = db.Migrate(ctx)
+			if !errors.Is(err, store.ErrForeignDatabase) {
+				t.Fatalf("Migrate on a foreign database = %v, want ErrForeignDatabase", err)
+			}
+			for _, want := range []string{db.String(), "has 3 tables (items, orders, users)", "choose another DIGEST_DB"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if err := db.MigrateTo(ctx, 1); !errors.Is(err, store.ErrForeignDatabase) {
+				t.Fatalf("MigrateTo on a foreign database = %v, want ErrForeignDatabase", err)
+			}
+			var n int
+			if db.Dialect == store.Postgres {
+				err = db.GetContext(ctx, &n, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()`)
+			} else {
+				err = db.GetContext(ctx, &n, `SELECT count(*) FROM sqlite_master WHERE type = 'table'`)
+			}
+			if err != nil || n != 3 {
+				t.Fatalf("after the refusal the database has %d tables (%v), want the 3 it had", n, err)
+			}
+		})
+	}
+}
