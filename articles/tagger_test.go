@@ -160,6 +160,16 @@ func TestTagger_Cases(t *testing.T) {
 		{"Sachsen-Anhalt is not Sachsen", Text{Title: "Sachsen-Anhalt startet Portal"}, "DE-ST", ""},
 		{"Berlin-Brandenburg", Text{Title: "Flughafen Berlin-Brandenburg digitalisiert"}, "DE-BE,DE-BB", ""},
 		{"AI acronym is case-sensitive", Text{Title: "Die Kita im Ort"}, "DE", ""},
+		{"small Gemeinde after Gemeinde", Text{Title: "Die Gemeinde Zwota führt die E-Akte ein"}, "DE-SN", ""},
+		{"small Gemeinde alone in the kicker", Text{Kicker: "Zwota", Title: "E-Akte eingeführt"}, "DE-SN", ""},
+		{"small Gemeinde without a cue does not count", Text{Title: "Zwota führt die E-Akte ein"}, "DE", ""},
+		{"Verbandsgemeinde", Text{Title: "Homepage der Verbandsgemeinde Arzfeld erneuert"}, "DE-RP", ""},
+		{"Regierungsbezirk", Text{Title: "Oberbayern bündelt die IT"}, "DE-BY", ""},
+		{"genitive of a hyphenated Land", Text{Title: "Sachsen-Anhalts CIO über die digitale Zukunft"}, "DE-ST", ""},
+		{"a small town in a compound is no place", Text{Title: "Allensbach-Umfrage zur Behördennummer"}, "DE", ""},
+		{"Stadt keeps the town of a Kreis of the same name", Text{Title: "Papierlose Sitzung bei der Stadt Heidenheim"}, "DE-BW", ""},
+		{"demonym of a town", Text{Title: "Auf Anregung der Wermelskirchener Grünen"}, "DE-NW", ""},
+		{"a demonym that is a first name does not count", Text{Title: "Staatssekretär Werner Koch zur Cybersicherheit"}, "DE", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
