@@ -304,10 +304,13 @@ func (g *Gazetteer) find(text string) []hit {
 		if i > 0 {
 			prev = toks[i-1].lower
 		}
-		genitive := strings.HasSuffix(t.lower, "s") && len(t.lower) > 4
-		if genitive {
-			// genitive: "Berlins", "Bayerns", "Sachsen-Anhalts"
-			if e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig); ok && e.genitiveOK() {
+		if strings.HasSuffix(t.lower, "s") && len(t.lower) > 4 {
+			// genitive: "Berlins", "Bayerns", "Sachsen-Anhalts", "des Saale-Orla-Kreises"
+			e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig)
+			if !ok && strings.HasSuffix(t.lower, "kreises") {
+				e, ok = g.lookup(strings.TrimSuffix(t.lower, "es"), t.orig)
+			}
+			if ok && (e.genitiveOK() || strings.HasSuffix(t.lower, "kreises")) {
 				hits = append(hits, hit{name: t.orig, entry: e, prev: prev})
 				i++
 				continue
@@ -364,6 +367,20 @@ func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
 		}
 	}
 	return e, true
+}
+
+// venue reports whether the hit only says where something took place: a
+// city after "in" or "nach", or a city's demonym ("Dortmunder Erklärung").
+func (h hit) venue() bool {
+	if h.entry.kind == "demonym" {
+		return true
+	}
+	if h.prev != "in" && h.prev != "nach" {
+		return false
+	}
+	// the city-states are Länder and cities: "in Berlin" is a venue too
+	city := h.entry.fixed == nil || slices.Contains([]string{"Berlin", "Hamburg", "Bremen"}, h.name)
+	return city
 }
 
 func (e *gazEntry) genitiveOK() bool {

@@ -175,10 +175,15 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	var doubts []string
 	var weak []string
 	var weakReasons []Reason
+	national := nationalBody(x.Kicker + " " + x.Title + " " + x.Teaser)
 	for _, p := range parts {
 		var strong []string
 		var reasons []Reason
 		for _, h := range p.hits {
+			if national != "" && h.venue() {
+				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
+				continue
+			}
 			lands := h.lands(context)
 			if h.entry.weak {
 				if len(weak) == 0 && len(lands) > 0 {
@@ -214,6 +219,28 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	}
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+// nationalWords name federal bodies and nationwide associations: a city that
+// is only where one of them meets ("Der IT-Planungsrat tagte in Berlin")
+// does not make the article regional.
+var nationalWords = []string{"it-planungsrat", "bsi", "bundesregierung", "bundesministerium", "bundesminister",
+	"bund-länder", "deutscher städtetag", "deutschen städtetag",
+	"dstgb", "deutscher landkreistag", "bitkom", "bundes-cio", "bundesrat", "bundestag"}
+
+// nationalBody returns the first national body text names, or "".
+func nationalBody(text string) string {
+	toks := tokenize(text)
+	for i, t := range toks {
+		for _, w := range nationalWords {
+			first, rest, two := strings.Cut(w, " ")
+			if t.lower == w || strings.HasPrefix(t.lower, w+"s") && len(t.lower) == len(w)+1 ||
+				two && t.lower == first && i+1 < len(toks) && toks[i+1].lower == rest {
+				return t.orig
+			}
+		}
+	}
+	return ""
 }
 
 func distinct[T comparable](s []T) []T {

@@ -169,6 +169,11 @@ func TestTagger_Cases(t *testing.T) {
 		{"a small town in a compound is no place", Text{Title: "Allensbach-Umfrage zur Behördennummer"}, "DE", ""},
 		{"Stadt keeps the town of a Kreis of the same name", Text{Title: "Papierlose Sitzung bei der Stadt Heidenheim"}, "DE-BW", ""},
 		{"demonym of a town", Text{Title: "Auf Anregung der Wermelskirchener Grünen"}, "DE-NW", ""},
+		{"a national body meeting in a city is nationwide", Text{Title: "IT-Planungsrat beschließt Strategie", Teaser: "Die Mitglieder trafen sich in Düsseldorf."}, "DE", ""},
+		{"a national body meeting in Berlin is nationwide", Text{Title: "BSI im Dialog", Teaser: "Das BSI lud Gäste nach Berlin ein."}, "DE", ""},
+		{"a city named otherwise still counts with a national body", Text{Title: "Düsseldorf startet App", Teaser: "Das BSI hat sie geprüft."}, "DE-NW", ""},
+		{"a city in a regional article still counts", Text{Title: "Die Behördennummer 115 ist bundesweit erreichbar", Teaser: "Ab heute auch in Bremen."}, "DE-HB", ""},
+		{"genitive of a Kreis", Text{Title: "Das Landratsamt des Saale-Orla-Kreises führt die E-Akte ein"}, "DE-TH", ""},
 		{"a demonym that is a first name does not count", Text{Title: "Staatssekretär Werner Koch zur Cybersicherheit"}, "DE", ""},
 	}
 	for _, c := range cases {
