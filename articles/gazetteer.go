@@ -317,6 +317,13 @@ func (g *Gazetteer) find(text string) []hit {
 			}
 		}
 		if strings.Contains(t.lower, "-") {
+			// a word broken across a line ("nieder-sächsischen") is one word
+			joined := strings.ReplaceAll(t.lower, "-", "")
+			if e, ok := g.lookup(joined, strings.ReplaceAll(t.orig, "-", "")); ok && e.fixed != nil && e.kind == "adj" {
+				hits = append(hits, hit{name: t.orig, entry: e, prev: prev})
+				i++
+				continue
+			}
 			// "Berlin-Brandenburg", "Thüringen-Portal": the parts of a compound
 			// that name a Land, a region or a big city ("Allensbach-Umfrage"
 			// names a polling institute, not the village)

@@ -173,6 +173,7 @@ func TestTagger_Cases(t *testing.T) {
 		{"a national body meeting in Berlin is nationwide", Text{Title: "BSI im Dialog", Teaser: "Das BSI lud Gäste nach Berlin ein."}, "DE", ""},
 		{"a city named otherwise still counts with a national body", Text{Title: "Düsseldorf startet App", Teaser: "Das BSI hat sie geprüft."}, "DE-NW", ""},
 		{"a city in a regional article still counts", Text{Title: "Die Behördennummer 115 ist bundesweit erreichbar", Teaser: "Ab heute auch in Bremen."}, "DE-HB", ""},
+		{"a hyphenated line break is one word", Text{Title: "Experten aus den nieder-sächsischen Landkreisen"}, "DE-NI", ""},
 		{"genitive of a Kreis", Text{Title: "Das Landratsamt des Saale-Orla-Kreises führt die E-Akte ein"}, "DE-TH", ""},
 		{"a demonym that is a first name does not count", Text{Title: "Staatssekretär Werner Koch zur Cybersicherheit"}, "DE", ""},
 	}
