@@ -25,7 +25,7 @@ type Text struct {
 // Reason says why a tag was given (or, for the fallback, why no other was).
 type Reason struct {
 	Tag      string `json:"tag"`      // region code or topic slug
-	From     string `json:"from"`     // "category", "kicker", "title/teaser", "content", "fallback"
+	From     string `json:"from"`     // "category", "kicker", "title", "teaser", "title/teaser" (topics), "content", "fallback"
 	Evidence string `json:"evidence"` // the category, place, organisation or term that decided
 }
 
@@ -148,13 +148,14 @@ func (t *Tagger) categoryTopics(c string) []string {
 }
 
 // inferRegions returns the Länder the article's text names, with the reasons
-// and doubts. The kicker decides when it names a place; else title and teaser;
+// and doubts. The kicker decides when it names a place; else the title; else
+// the teaser (places elsewhere still resolve an ambiguous name);
 // else the full text; else an organisation serving several Länder; else DE.
 func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	parts := []struct {
 		from string
 		hits []hit
-	}{{"kicker", t.gaz.find(x.Kicker)}, {"title/teaser", t.gaz.find(x.Title + " | " + x.Teaser)}}
+	}{{"kicker", t.gaz.find(x.Kicker)}, {"title", t.gaz.find(x.Title)}, {"teaser", t.gaz.find(x.Teaser)}}
 	if x.Content != "" {
 		parts = append(parts, struct {
 			from string

@@ -174,6 +174,8 @@ func TestTagger_Cases(t *testing.T) {
 		{"a city named otherwise still counts with a national body", Text{Title: "Düsseldorf startet App", Teaser: "Das BSI hat sie geprüft."}, "DE-NW", ""},
 		{"a city in a regional article still counts", Text{Title: "Die Behördennummer 115 ist bundesweit erreichbar", Teaser: "Ab heute auch in Bremen."}, "DE-HB", ""},
 		{"a hyphenated line break is one word", Text{Title: "Experten aus den nieder-sächsischen Landkreisen"}, "DE-NI", ""},
+		{"the title's place wins over the teaser's", Text{Title: "Wird Weißenhorn eine smarte Stadt?", Teaser: "Eine Referentin aus Ulm nennt Beispiele."}, "DE-BY", ""},
+		{"the teaser counts when the title names no place", Text{Title: "Smarte Stadt", Teaser: "Eine Referentin aus Ulm nennt Beispiele."}, "DE-BW", ""},
 		{"genitive of a Kreis", Text{Title: "Das Landratsamt des Saale-Orla-Kreises führt die E-Akte ein"}, "DE-TH", ""},
 		{"a demonym that is a first name does not count", Text{Title: "Staatssekretär Werner Koch zur Cybersicherheit"}, "DE", ""},
 	}
