@@ -18,6 +18,7 @@ import (
 type Model struct {
 	Topics    []string
 	Threshold float64   // a topic is given when its probability reaches this
+	RuleFloor []float64 // per topic: a keyword rule's topic is kept only when its probability reaches this
 	Bias      []float64 // per topic
 	Header    []string  // comment lines saying how the model was made
 	weights   map[string][]weight
@@ -80,6 +81,15 @@ func (m *Model) Scores(text string) []Score {
 	return out
 }
 
+// Floor is the probability below which a keyword rule's hit for topic is
+// dropped (0: rule hits always count).
+func (m *Model) Floor(topic string) float64 {
+	if i := slices.Index(m.Topics, topic); i >= 0 {
+		return m.RuleFloor[i]
+	}
+	return 0
+}
+
 // Size is the number of features the model knows.
 func (m *Model) Size() int { return len(m.weights) }
 
@@ -97,6 +107,7 @@ type Options struct {
 	MinDF     int     // features seen in fewer examples are dropped
 	PosWeight float64 // weight of positive examples (≥ 1 counters rare topics)
 	Threshold float64 // written into the model
+	RuleFloor map[string]float64 // per topic slug, written into the model (others 0)
 }
 
 // DefaultOptions are the parameters `make train` uses.
@@ -144,9 +155,10 @@ func Train(examples []Example, topics []string, o Options) *Model {
 		}
 		ds[i] = d
 	}
-	m := &Model{Topics: slices.Clone(topics), Threshold: o.Threshold, Bias: make([]float64, len(topics)), weights: map[string][]weight{}}
+	m := &Model{Topics: slices.Clone(topics), Threshold: o.Threshold, RuleFloor: make([]float64, len(topics)), Bias: make([]float64, len(topics)), weights: map[string][]weight{}}
 	n := float64(max(len(ds), 1))
-	for k := range topics {
+	for k, t := range topics {
+		m.RuleFloor[k] = o.RuleFloor[t]
 		w := make([]float64, len(vocab))
 		g := make([]float64, len(vocab))
 		b := 0.0
@@ -194,6 +206,11 @@ func (m *Model) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "topics\t%s\n", strings.Join(m.Topics, " "))
 	fmt.Fprintf(bw, "threshold\t%s\n", fnum(m.Threshold))
+	var fl []string
+	for _, f := range m.RuleFloor {
+		fl = append(fl, fnum(f))
+	}
+	fmt.Fprintf(bw, "rulefloor\t%s\n", strings.Join(fl, " "))
 	var bs []string
 	for _, b := range m.Bias {
 		bs = append(bs, fnum(b))
@@ -244,6 +261,17 @@ func Parse(text, name string) (*Model, error) {
 				return nil, bad(n, "threshold not a number between 0 and 1", line)
 			}
 			m.Threshold = t
+		case "rulefloor":
+			for _, s := range strings.Fields(val) {
+				f, err := strconv.ParseFloat(s, 64)
+				if err != nil || f < 0 || f >= 1 {
+					return nil, bad(n, "rule floor "+strconv.Quote(s)+" not a number from 0 to 1", line)
+				}
+				m.RuleFloor = append(m.RuleFloor, f)
+			}
+			if len(m.RuleFloor) != len(m.Topics) {
+				return nil, bad(n, fmt.Sprintf("%d rule floors for %d topics (the topics line must come first)", len(m.RuleFloor), len(m.Topics)), line)
+			}
 		case "bias":
 			for _, s := range strings.Fields(val) {
 				b, err := strconv.ParseFloat(s, 64)
@@ -269,6 +297,9 @@ func Parse(text, name string) (*Model, error) {
 				m.weights[key] = append(m.weights[key], weight{k, x})
 			}
 		}
+	}
+	if m.RuleFloor == nil {
+		m.RuleFloor = make([]float64, len(m.Topics))
 	}
 	if len(m.Topics) == 0 || len(m.Bias) != len(m.Topics) || m.Threshold == 0 {
 		return nil, fmt.Errorf("%s: missing topics, threshold or bias line; regenerate the model with `make train`", name)
