@@ -109,6 +109,9 @@ func fold(w string) string {
 func Stem(w string) string {
 	for _, suf := range []string{"ungen", "innen", "heiten", "keiten", "ern", "en", "er", "es", "em", "e", "n", "s"} {
 		if strings.HasSuffix(w, suf) && len(w)-len(suf) >= 4 {
+			if suf == "s" && (strings.HasSuffix(w, "ss") || len(w) < 6) {
+				return w // "kreis", "prozess" keep their s
+			}
 			w = w[:len(w)-len(suf)]
 			switch suf {
 			case "ungen":

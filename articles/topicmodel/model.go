@@ -40,34 +40,42 @@ type Score struct {
 func (m *Model) Scores(text string) []Score {
 	feats := Features(text)
 	sum := slices.Clone(m.Bias)
+	// the three words and three n-grams with the most weight, per topic
 	type contrib struct {
 		f string
 		w float64
 	}
-	best := make([][]contrib, len(m.Topics))
+	words := make([][3]contrib, len(m.Topics))
+	grams := make([][3]contrib, len(m.Topics))
+	keep := func(top *[3]contrib, c contrib) {
+		for i := range top {
+			if c.w > top[i].w {
+				copy(top[i+1:], top[i:2])
+				top[i] = c
+				return
+			}
+		}
+	}
 	norm := 1 / math.Sqrt(float64(max(len(feats), 1)))
 	for _, f := range feats {
 		for _, w := range m.weights[f] {
 			sum[w.topic] += w.w * norm
 			if w.w > 0 {
-				best[w.topic] = append(best[w.topic], contrib{f, w.w})
+				if strings.HasPrefix(f, "g:") {
+					keep(&grams[w.topic], contrib{f, w.w})
+				} else {
+					keep(&words[w.topic], contrib{f, w.w})
+				}
 			}
 		}
 	}
 	out := make([]Score, len(m.Topics))
 	for k, slug := range m.Topics {
 		// words and acronyms say more to a reader than character n-grams
-		sort.SliceStable(best[k], func(i, j int) bool {
-			gi, gj := strings.HasPrefix(best[k][i].f, "g:"), strings.HasPrefix(best[k][j].f, "g:")
-			if gi != gj {
-				return gj
-			}
-			return best[k][i].w > best[k][j].w
-		})
 		var ev []string
-		for _, c := range best[k] {
-			if len(ev) == 3 {
-				break
+		for _, c := range append(words[k][:], grams[k][:]...) {
+			if len(ev) == 3 || c.f == "" {
+				continue
 			}
 			kind, name, _ := strings.Cut(c.f, ":")
 			if kind == "g" {
@@ -101,12 +109,12 @@ type Example struct {
 
 // Options are the training parameters.
 type Options struct {
-	L2        float64 // L2 penalty per example
-	Epochs    int     // full-batch gradient steps
-	Rate      float64 // step size
-	MinDF     int     // features seen in fewer examples are dropped
-	PosWeight float64 // weight of positive examples (≥ 1 counters rare topics)
-	Threshold float64 // written into the model
+	L2        float64            // L2 penalty per example
+	Epochs    int                // full-batch gradient steps
+	Rate      float64            // step size
+	MinDF     int                // features seen in fewer examples are dropped
+	PosWeight float64            // weight of positive examples (≥ 1 counters rare topics)
+	Threshold float64            // written into the model
 	RuleFloor map[string]float64 // per topic slug, written into the model (others 0)
 }
 
