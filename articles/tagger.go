@@ -157,7 +157,6 @@ func (t *Tagger) inferTopics(x Text) ([]string, []Reason, string) {
 	type cand struct {
 		slug   string
 		rule   bool
-		vetoed bool // a rule hit the model finds too unlikely
 		p      float64
 		reason Reason
 	}
@@ -189,33 +188,19 @@ func (t *Tagger) inferTopics(x Text) ([]string, []Reason, string) {
 		for _, sc := range scores {
 			if i, ok := byslug[sc.Topic]; ok {
 				cands[i].p = sc.P
-				if sc.P < t.model.Floor(sc.Topic) {
-					cands[i].vetoed = true
-					continue
-				}
 				cands[i].reason.Evidence += fmt.Sprintf(" (model %.2f)", sc.P)
-			} else if sc.P >= t.model.Threshold {
+			} else if sc.P >= t.model.ThresholdOf(sc.Topic) {
 				add(cand{slug: sc.Topic, p: sc.P, reason: Reason{Tag: sc.Topic, From: "model", Evidence: modelEvidence(sc)}})
 			}
 		}
 	}
-	kept := cands[:0]
-	var vetoed []string
-	for _, c := range cands {
-		if c.vetoed {
-			vetoed = append(vetoed, fmt.Sprintf("%s (%s, model %.2f)", c.slug, c.reason.Evidence, c.p))
-		} else {
-			kept = append(kept, c)
-		}
-	}
-	cands = kept
 	if len(cands) == 0 {
 		if len(scores) == 0 {
 			return nil, nil, "no topic: no rule matched"
 		}
 		best := scores[0]
 		return []string{best.Topic}, []Reason{{Tag: best.Topic, From: "fallback", Evidence: modelEvidence(best)}},
-			fmt.Sprintf("no topic: no rule matched and no model score reached %.2f; the model's best guess %s (%.2f) was taken", t.model.Threshold, best.Topic, best.P)
+			fmt.Sprintf("no topic: no rule matched and no model score reached its threshold; the model's best guess %s (%.2f) was taken", best.Topic, best.P)
 	}
 	// rule hits first, then by probability; the order is stable for ties
 	for i := 1; i < len(cands); i++ {

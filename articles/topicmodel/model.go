@@ -18,7 +18,7 @@ import (
 type Model struct {
 	Topics    []string
 	Threshold float64   // a topic is given when its probability reaches this
-	RuleFloor []float64 // per topic: a keyword rule's topic is kept only when its probability reaches this
+	Topic     []float64 // per topic: its own threshold, 0 for the global one
 	Bias      []float64 // per topic
 	Header    []string  // comment lines saying how the model was made
 	weights   map[string][]weight
@@ -89,13 +89,13 @@ func (m *Model) Scores(text string) []Score {
 	return out
 }
 
-// Floor is the probability below which a keyword rule's hit for topic is
-// dropped (0: rule hits always count).
-func (m *Model) Floor(topic string) float64 {
-	if i := slices.Index(m.Topics, topic); i >= 0 {
-		return m.RuleFloor[i]
+// ThresholdOf is the probability at which topic is given: its own threshold
+// when it has one, else the global one.
+func (m *Model) ThresholdOf(topic string) float64 {
+	if i := slices.Index(m.Topics, topic); i >= 0 && m.Topic[i] > 0 {
+		return m.Topic[i]
 	}
-	return 0
+	return m.Threshold
 }
 
 // Size is the number of features the model knows.
@@ -115,7 +115,7 @@ type Options struct {
 	MinDF     int                // features seen in fewer examples are dropped
 	PosWeight float64            // weight of positive examples (≥ 1 counters rare topics)
 	Threshold float64            // written into the model
-	RuleFloor map[string]float64 // per topic slug, written into the model (others 0)
+	Topic     map[string]float64 // per-topic thresholds by slug, written into the model (others: Threshold)
 }
 
 // DefaultOptions are the parameters `make train` uses.
@@ -163,10 +163,10 @@ func Train(examples []Example, topics []string, o Options) *Model {
 		}
 		ds[i] = d
 	}
-	m := &Model{Topics: slices.Clone(topics), Threshold: o.Threshold, RuleFloor: make([]float64, len(topics)), Bias: make([]float64, len(topics)), weights: map[string][]weight{}}
+	m := &Model{Topics: slices.Clone(topics), Threshold: o.Threshold, Topic: make([]float64, len(topics)), Bias: make([]float64, len(topics)), weights: map[string][]weight{}}
 	n := float64(max(len(ds), 1))
 	for k, t := range topics {
-		m.RuleFloor[k] = o.RuleFloor[t]
+		m.Topic[k] = o.Topic[t]
 		w := make([]float64, len(vocab))
 		g := make([]float64, len(vocab))
 		b := 0.0
@@ -215,10 +215,10 @@ func (m *Model) Write(w io.Writer) error {
 	fmt.Fprintf(bw, "topics\t%s\n", strings.Join(m.Topics, " "))
 	fmt.Fprintf(bw, "threshold\t%s\n", fnum(m.Threshold))
 	var fl []string
-	for _, f := range m.RuleFloor {
+	for _, f := range m.Topic {
 		fl = append(fl, fnum(f))
 	}
-	fmt.Fprintf(bw, "rulefloor\t%s\n", strings.Join(fl, " "))
+	fmt.Fprintf(bw, "topicthreshold\t%s\n", strings.Join(fl, " "))
 	var bs []string
 	for _, b := range m.Bias {
 		bs = append(bs, fnum(b))
@@ -269,16 +269,16 @@ func Parse(text, name string) (*Model, error) {
 				return nil, bad(n, "threshold not a number between 0 and 1", line)
 			}
 			m.Threshold = t
-		case "rulefloor":
+		case "topicthreshold":
 			for _, s := range strings.Fields(val) {
 				f, err := strconv.ParseFloat(s, 64)
 				if err != nil || f < 0 || f >= 1 {
-					return nil, bad(n, "rule floor "+strconv.Quote(s)+" not a number from 0 to 1", line)
+					return nil, bad(n, "topic threshold "+strconv.Quote(s)+" not a number from 0 (none) to 1", line)
 				}
-				m.RuleFloor = append(m.RuleFloor, f)
+				m.Topic = append(m.Topic, f)
 			}
-			if len(m.RuleFloor) != len(m.Topics) {
-				return nil, bad(n, fmt.Sprintf("%d rule floors for %d topics (the topics line must come first)", len(m.RuleFloor), len(m.Topics)), line)
+			if len(m.Topic) != len(m.Topics) {
+				return nil, bad(n, fmt.Sprintf("%d topic thresholds for %d topics (the topics line must come first)", len(m.Topic), len(m.Topics)), line)
 			}
 		case "bias":
 			for _, s := range strings.Fields(val) {
@@ -306,8 +306,8 @@ func Parse(text, name string) (*Model, error) {
 			}
 		}
 	}
-	if m.RuleFloor == nil {
-		m.RuleFloor = make([]float64, len(m.Topics))
+	if m.Topic == nil {
+		m.Topic = make([]float64, len(m.Topics))
 	}
 	if len(m.Topics) == 0 || len(m.Bias) != len(m.Topics) || m.Threshold == 0 {
 		return nil, fmt.Errorf("%s: missing topics, threshold or bias line; regenerate the model with `make train`", name)

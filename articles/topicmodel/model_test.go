@@ -108,14 +108,14 @@ func TestWriteParseRoundTrip(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	head := "topics\ta b\nthreshold\t0.5\nrulefloor\t0 0\nbias\t-1 -1\n"
+	head := "topics\ta b\nthreshold\t0.5\ntopicthreshold\t0 0.3\nbias\t-1 -1\n"
 	for _, c := range []struct{ text, want string }{
 		{"w:x\t0=1\n", "m.tsv line 1: feature before the topics and bias lines"},
 		{head + "w:x\t2=1\n", `m.tsv line 5: weight "2=1" is not topic=number`},
 		{head + "w:x\t0=abc\n", `m.tsv line 5: weight "0=abc"`},
 		{"topics\ta b\nthreshold\t1.5\n", "m.tsv line 2: threshold not a number between 0 and 1"},
 		{"topics\ta b\nthreshold\t0.5\nbias\t1\n", "m.tsv line 3: 1 biases for 2 topics"},
-		{"topics\ta b\nrulefloor\t0\n", "m.tsv line 2: 1 rule floors for 2 topics"},
+		{"topics\ta b\ntopicthreshold\t0\n", "m.tsv line 2: 1 topic thresholds for 2 topics"},
 		{"topics a b\n", "m.tsv line 1: no tab"},
 		{"# only a comment\n", "m.tsv: missing topics, threshold or bias line"},
 	} {
