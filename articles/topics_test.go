@@ -111,3 +111,11 @@ func BenchmarkDefaultTagger(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseModel(b *testing.B) {
+	for b.Loop() {
+		if _, err := topicmodel.Parse(DefaultModel, "model/topics.tsv"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

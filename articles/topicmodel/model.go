@@ -115,12 +115,13 @@ type Options struct {
 	MinDF     int                // features seen in fewer examples are dropped
 	PosWeight float64            // weight of positive examples (≥ 1 counters rare topics)
 	Threshold float64            // written into the model
+	MinWeight float64            // smaller weights are dropped (keeps the model small)
 	Topic     map[string]float64 // per-topic thresholds by slug, written into the model (others: Threshold)
 }
 
 // DefaultOptions are the parameters `make train` uses.
 func DefaultOptions() Options {
-	return Options{L2: 0.001, Epochs: 1000, Rate: 2, MinDF: 2, PosWeight: 2, Threshold: 0.5}
+	return Options{L2: 0.001, Epochs: 1000, Rate: 2, MinDF: 2, PosWeight: 2, Threshold: 0.5, MinWeight: 0.05}
 }
 
 // Train fits a model for topics on examples. It is deterministic: the same
@@ -196,7 +197,7 @@ func Train(examples []Example, topics []string, o Options) *Model {
 		}
 		m.Bias[k] = round(b)
 		for j, f := range vocab {
-			if r := round(w[j]); r != 0 {
+			if r := round(w[j]); r != 0 && math.Abs(r) >= o.MinWeight {
 				m.weights[f] = append(m.weights[f], weight{k, r})
 			}
 		}
