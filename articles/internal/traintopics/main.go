@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kommune21/digest/articles"
 	"github.com/kommune21/digest/articles/internal/tageval"
 	"github.com/kommune21/digest/articles/topicmodel"
 	"github.com/kommune21/digest/taxonomy"
@@ -80,7 +81,12 @@ func run(args []string, out io.Writer) error {
 		examples[i] = topicmodel.Example{Text: it.Kicker + " | " + it.Title + " | " + it.Teaser, Topics: it.Topics}
 	}
 	if *cv > 1 {
-		crossValidate(out, examples, topics, o, *cv)
+		rules, err := articles.ParseRulesString(articles.DefaultRules, "rules/topics.txt")
+		if err != nil {
+			return err
+		}
+		crossValidate(out, examples, topics, o, *cv, nil)
+		crossValidate(out, examples, topics, o, *cv, rules)
 	}
 	if *output == "" {
 		return nil
@@ -112,9 +118,15 @@ func orNone(s string) string {
 	return s
 }
 
-// crossValidate prints the model's micro P/R/F1 over k folds (item i in fold
-// i mod k) for several thresholds, taking at most 3 topics and at least the best.
-func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o topicmodel.Options, k int) {
+// crossValidate prints the micro P/R/F1 over k folds (item i in fold i mod k)
+// for several thresholds, deciding as the tagger does: the rules' hits (when
+// rules is not nil) first, then the model's topics at or above the threshold,
+// at most 3, and the model's best when there is none.
+func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o topicmodel.Options, k int, rules *articles.Rules) {
+	what := "model only"
+	if rules != nil {
+		what = "rules + model"
+	}
 	ths := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6}
 	tp, fp, fn := make([]int, len(ths)), make([]int, len(ths)), make([]int, len(ths))
 	for f := range k {
@@ -131,10 +143,19 @@ func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o to
 			sc := m.Scores(e.Text)
 			for ti, th := range ths {
 				var got []string
-				for i, s := range sc {
-					if i < 3 && (i == 0 || s.P >= th) {
+				if rules != nil {
+					got = rules.Slugs(e.Text)
+				}
+				for _, s := range sc {
+					if s.P >= th && !slices.Contains(got, s.Topic) {
 						got = append(got, s.Topic)
 					}
+				}
+				if len(got) == 0 {
+					got = []string{sc[0].Topic}
+				}
+				if len(got) > 3 {
+					got = got[:3]
 				}
 				for _, g := range got {
 					if slices.Contains(e.Topics, g) {
@@ -154,6 +175,6 @@ func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o to
 	for ti, th := range ths {
 		p := float64(tp[ti]) / float64(max(tp[ti]+fp[ti], 1))
 		r := float64(tp[ti]) / float64(max(tp[ti]+fn[ti], 1))
-		fmt.Fprintf(out, "cv%d threshold %.2f  P %.3f R %.3f F1 %.3f\n", k, th, p, r, 2*p*r/max(p+r, 1e-9))
+		fmt.Fprintf(out, "cv%d %-13s threshold %.2f  P %.3f R %.3f F1 %.3f\n", k, what, th, p, r, 2*p*r/max(p+r, 1e-9))
 	}
 }
