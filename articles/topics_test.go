@@ -119,3 +119,21 @@ func BenchmarkParseModel(b *testing.B) {
 		}
 	}
 }
+
+// Rule terms that matched common words no longer tag: the preposition
+// "inklusive", the verb "stellen", "Infrastruktur" alone.
+func TestTopics_CommonWordsDoNotMatchRules(t *testing.T) {
+	tg := mustTagger(t)
+	for _, c := range []struct{ text, topic string }{
+		{"Das Paket gibt es inklusive Wartung", "barrierefreiheit"},
+		{"Die Kommunen stellen ihre Pläne vor", "personal-organisation"},
+		{"Die Infrastruktur der Region wächst", "cloud-infrastruktur"},
+	} {
+		if got := tg.rules.Slugs(c.text); slices.Contains(got, c.topic) {
+			t.Errorf("rules give %q the topic %s (%v)", c.text, c.topic, got)
+		}
+	}
+	if got := tg.rules.Slugs("Der kommunale IT-Dienstleister zieht um"); !slices.Contains(got, "cloud-infrastruktur") {
+		t.Errorf("IT-Dienstleister: rules give %v, want cloud-infrastruktur", got)
+	}
+}
