@@ -46,7 +46,7 @@ func run(args []string, out io.Writer) error {
 	fs.Float64Var(&o.PosWeight, "posweight", o.PosWeight, "weight of positive examples")
 	fs.Float64Var(&o.MinWeight, "minweight", o.MinWeight, "weights smaller than this are dropped")
 	fs.Float64Var(&o.Threshold, "threshold", o.Threshold, "probability at which a topic is given")
-	floors := fs.String("topic-threshold", "", "slug=probability,...: topics with their own threshold")
+	floors := fs.String("topic-threshold", "", "slug=probability,...: topics with their own threshold (replaces the defaults)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -121,7 +121,8 @@ func orNone(s string) string {
 // crossValidate prints the micro P/R/F1 over k folds (item i in fold i mod k)
 // for several thresholds, deciding as the tagger does: the rules' hits (when
 // rules is not nil) first, then the model's topics at or above the threshold,
-// at most 3, and the model's best when there is none.
+// at most 3, and the model's best when there is none. Topics with their own
+// threshold (-topic-threshold) keep it.
 func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o topicmodel.Options, k int, rules *articles.Rules) {
 	what := "model only"
 	if rules != nil {
@@ -147,7 +148,11 @@ func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o to
 					got = rules.Slugs(e.Text)
 				}
 				for _, s := range sc {
-					if s.P >= th && !slices.Contains(got, s.Topic) {
+					t := th
+					if own := o.Topic[s.Topic]; own > 0 {
+						t = own
+					}
+					if s.P >= t && !slices.Contains(got, s.Topic) {
 						got = append(got, s.Topic)
 					}
 				}
