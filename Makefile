@@ -1,7 +1,7 @@
 # digest — common tasks. Every target works on a fresh machine with Go installed.
 GO ?= go
 
-.PHONY: build test race lint demo bench fuzz mutate clean mailcheck eval
+.PHONY: build test race lint demo bench fuzz mutate clean mailcheck eval train
 
 # Build the binary into ./bin/digest.
 build:
@@ -36,6 +36,10 @@ mailcheck:
 # Score the tagger on the labelled corpora: frozen test split, dev, train, tagging.tsv (articles/testdata/corpus).
 eval:
 	$(GO) run ./articles/internal/evaltag -commit "$$(git rev-parse --short HEAD 2>/dev/null)$$(git diff --quiet HEAD 2>/dev/null || echo +uncommitted)"
+
+# Retrain the topic model articles/model/topics.tsv from the corpus train split (deterministic; never reads test.tsv).
+train:
+	$(GO) run ./articles/internal/traintopics -source "$$(git log -1 --format=%h -- articles/testdata/corpus/train.tsv 2>/dev/null)"
 
 # Run each fuzz target for 30 seconds (FUZZTIME=2m for longer).
 FUZZTIME ?= 30s

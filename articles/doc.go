@@ -79,8 +79,42 @@
 // Bremen, Sachsen-Anhalt, Niedersachsen) are weak: they tag all their Länder
 // only when no other place is named anywhere in the article.
 //
-// Topics come from rules/topics.txt, keyword rules (German stems and synonyms)
-// over kicker, title and teaser that staff can extend; every matching topic is
-// tagged. testdata/tagging.tsv is a labelled set of real headlines whose Land
-// accuracy and topic F1 `go test ./articles -run Tagging -v` prints.
+// Topics are decided in this order:
+//  1. A category that names a topic (slug, German name or a rule keyword) decides.
+//  2. Otherwise every topic whose keyword rule (rules/topics.txt, German stems
+//     and synonyms that staff can extend) matches the kicker, title or teaser
+//     is given (the full text only when those match none), and so is every
+//     topic whose learned model probability reaches the model's threshold
+//     (0.5). At most MaxTopics (3): rule hits first, then by probability.
+//  3. When neither gives a topic, the model's most probable topic is taken
+//     and the article gets the doubt "no topic: … the model's best guess … was
+//     taken", so `digest articles review` lists it for staff. An article thus
+//     always reaches the readers of some topic; a wrong guess is visible and
+//     fixed by `digest articles tag`, while an untagged article would reach
+//     only readers who chose no topic.
+//
+// Explain gives each topic's reason: the category, the rule term with the
+// model's probability beside it ("Ladesäulen (model 0.00)"), or the model's
+// probability and the words or character n-grams that raised it most
+// ("model 0.93: onlin, digital, gestellt").
+//
+// The model (package topicmodel) is a one-vs-rest logistic regression over
+// stemmed words with umlauts folded, acronyms, the parts of hyphenated words
+// and character 4- and 5-grams, which let compounds meet their parts
+// ("Registerdaten", "Prozessmodellierungssoftware"). It is trained on the
+// corpus train split only (testdata/corpus/train.tsv; thresholds are chosen on
+// dev.tsv, test.tsv is never used) and embedded as model/topics.tsv, whose
+// header says from which file, checksum and commit it was made. Retrain after
+// the train split or the features change, deterministically:
+//
+//	make train   # go run ./articles/internal/traintopics; -cv 5 -o '' cross-validates on train
+//	make eval    # figures on test, dev, train and tagging.tsv
+//
+// The model file can give a topic its own threshold (topicthreshold line,
+// topicmodel.DefaultOptions, traintopics -topic-threshold): only
+// personal-organisation has one (0.35; dev F1 of the topic 0.435 → 0.538,
+// train-CV micro F1 0.714 → 0.721, tagging.tsv 0.826 → 0.805). Vetoing rule
+// hits by a low model probability lost more recall than it gained precision.
+// testdata/tagging.tsv is a labelled set of real headlines
+// whose Land accuracy and topic F1 `go test ./articles -run Tagging -v` prints.
 package articles

@@ -1,12 +1,22 @@
 package articles
 
 import (
+	_ "embed"
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/kommune21/digest/articles/topicmodel"
 	"github.com/kommune21/digest/taxonomy"
 )
+
+// DefaultModel is the embedded topic model (model/topics.tsv, `make train`).
+//
+//go:embed model/topics.tsv
+var DefaultModel string
+
+// MaxTopics is the most topics the tagger gives an article from its text.
+const MaxTopics = 3
 
 var slugRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
@@ -49,6 +59,7 @@ type Tags struct {
 type Tagger struct {
 	gaz     *Gazetteer
 	rules   *Rules
+	model   *topicmodel.Model // nil: keyword rules only
 	set     *taxonomy.Set
 	regions map[string]string // lower-case code or name → code
 	topics  map[string]string // lower-case slug or name → slug
@@ -68,7 +79,16 @@ func NewTagger(set *taxonomy.Set, gaz *Gazetteer, rules *Rules) *Tagger {
 	return t
 }
 
-// DefaultTagger returns a tagger with the embedded gazetteer and topic rules.
+// WithModel returns a copy of t that combines its keyword rules with the
+// learned topic model m (nil: rules only).
+func (t *Tagger) WithModel(m *topicmodel.Model) *Tagger {
+	c := *t
+	c.model = m
+	return &c
+}
+
+// DefaultTagger returns a tagger with the embedded gazetteer, topic rules and
+// topic model.
 func DefaultTagger(set *taxonomy.Set) (*Tagger, error) {
 	gaz, err := LoadGazetteer()
 	if err != nil {
@@ -78,7 +98,11 @@ func DefaultTagger(set *taxonomy.Set) (*Tagger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewTagger(set, gaz, rules), nil
+	model, err := topicmodel.Parse(DefaultModel, "model/topics.tsv")
+	if err != nil {
+		return nil, err
+	}
+	return NewTagger(set, gaz, rules).WithModel(model), nil
 }
 
 // Tag returns the article's tags. Categories that name a region or a topic
@@ -109,23 +133,105 @@ func (t *Tagger) Explain(x Text) Explanation {
 		ex.Regions = append(ex.Regions, reasons...)
 	}
 	if len(topics) == 0 {
-		for _, m := range t.rules.Match(x.Kicker + " | " + x.Title + " | " + x.Teaser) {
-			topics = append(topics, m.Slug)
-			ex.Topics = append(ex.Topics, Reason{Tag: m.Slug, From: "title/teaser", Evidence: m.Term})
+		var reasons []Reason
+		var doubt string
+		topics, reasons, doubt = t.inferTopics(x)
+		ex.Topics = append(ex.Topics, reasons...)
+		if doubt != "" {
+			ex.Doubts = append(ex.Doubts, doubt)
 		}
-	}
-	if len(topics) == 0 && x.Content != "" {
-		for _, m := range t.rules.Match(x.Content) {
-			topics = append(topics, m.Slug)
-			ex.Topics = append(ex.Topics, Reason{Tag: m.Slug, From: "content", Evidence: m.Term})
-		}
-	}
-	if len(topics) == 0 {
-		ex.Doubts = append(ex.Doubts, "no topic: no rule matched")
 	}
 	ex.Tags = t.normalise(regions, topics)
 	ex.Regions, ex.Topics = distinct(ex.Regions), distinct(ex.Topics)
 	return ex
+}
+
+// inferTopics returns the topics of an article's text with their reasons and
+// a doubt ("" when none). A topic is given when a keyword rule matches the
+// kicker, title or teaser (the full text when those match none) or when the
+// model's probability reaches its threshold; at most MaxTopics, rule hits
+// first, then by probability. When neither gives one, the model's best topic is
+// taken and flagged as a doubt so that review lists the article.
+func (t *Tagger) inferTopics(x Text) ([]string, []Reason, string) {
+	head := x.Kicker + " | " + x.Title + " | " + x.Teaser
+	type cand struct {
+		slug   string
+		rule   bool
+		p      float64
+		reason Reason
+	}
+	var cands []cand
+	byslug := map[string]int{}
+	add := func(c cand) {
+		if i, ok := byslug[c.slug]; ok {
+			cands[i].rule = cands[i].rule || c.rule
+			return
+		}
+		byslug[c.slug] = len(cands)
+		cands = append(cands, c)
+	}
+	for _, m := range t.rules.Match(head) {
+		add(cand{slug: m.Slug, rule: true, reason: Reason{Tag: m.Slug, From: "title/teaser", Evidence: m.Term}})
+	}
+	if len(cands) == 0 && x.Content != "" {
+		for _, m := range t.rules.Match(x.Content) {
+			add(cand{slug: m.Slug, rule: true, reason: Reason{Tag: m.Slug, From: "content", Evidence: m.Term}})
+		}
+	}
+	var scores []topicmodel.Score
+	if t.model != nil {
+		text := head
+		if x.Content != "" {
+			text += " | " + x.Content
+		}
+		scores = t.model.Scores(text)
+		for _, sc := range scores {
+			if i, ok := byslug[sc.Topic]; ok {
+				cands[i].p = sc.P
+				cands[i].reason.Evidence += fmt.Sprintf(" (model %.2f)", sc.P)
+			} else if sc.P >= t.model.ThresholdOf(sc.Topic) {
+				add(cand{slug: sc.Topic, p: sc.P, reason: Reason{Tag: sc.Topic, From: "model", Evidence: modelEvidence(sc)}})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		if len(scores) == 0 {
+			return nil, nil, "no topic: no rule matched"
+		}
+		best := scores[0]
+		return []string{best.Topic}, []Reason{{Tag: best.Topic, From: "fallback", Evidence: modelEvidence(best)}},
+			fmt.Sprintf("no topic: no rule matched and no model score reached its threshold; the model's best guess %s (%.2f) was taken", best.Topic, best.P)
+	}
+	// rule hits first, then by probability; the order is stable for ties
+	for i := 1; i < len(cands); i++ {
+		for j := i; j > 0 && less(cands[j].rule, cands[j].p, cands[j-1].rule, cands[j-1].p); j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
+		}
+	}
+	if len(cands) > MaxTopics {
+		cands = cands[:MaxTopics]
+	}
+	topics := make([]string, len(cands))
+	reasons := make([]Reason, len(cands))
+	for i, c := range cands {
+		topics[i], reasons[i] = c.slug, c.reason
+	}
+	return topics, reasons, ""
+}
+
+func less(ruleA bool, pA float64, ruleB bool, pB float64) bool {
+	if ruleA != ruleB {
+		return ruleA
+	}
+	return pA > pB
+}
+
+func modelEvidence(s topicmodel.Score) string {
+	ev := fmt.Sprintf("model %.2f", s.P)
+	if len(s.Evidence) > 0 {
+		ev += ": " + strings.Join(s.Evidence, ", ")
+	}
+	return ev
 }
 
 func (t *Tagger) categoryRegions(c string) []string {

@@ -208,7 +208,7 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 	feedFile := filepath.Join(dir, "feed.rss")
 	os.WriteFile(feedFile, []byte(feedRSS(now,
 		[3]string{"e2e-1", "Erfurt: Thüringen startet Bürgerportal", "Die Landeshauptstadt schaltet ein neues Portal frei."},
-		[3]string{"e2e-2", "Jena: Digitale Bauanträge", "Bauanträge können jetzt online gestellt werden."},
+		[3]string{"e2e-2", "Jena: Neue Ladesäulen in der Innenstadt", "Die Stadtwerke bauen die Ladeinfrastruktur für Elektroautos aus."},
 	)), 0o644)
 	polled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
@@ -420,7 +420,7 @@ func e2eSignup(t *testing.T, d *daemon, smtp *smtptest.Server) {
 
 	waitUntil(t, "clara's first digest", func() bool { return len(digests(smtp, "clara@example.org")) >= 1 })
 	text, _ := mailParts(t, digests(smtp, "clara@example.org")[0].Data)
-	if !strings.Contains(text, "Thüringen startet Bürgerportal") || strings.Contains(text, "Digitale Bauanträge") {
+	if !strings.Contains(text, "Thüringen startet Bürgerportal") || strings.Contains(text, "Neue Ladesäulen") {
 		t.Errorf("clara's digest does not follow her choices (Thüringen/Sachsen, OZG):\n%s", text)
 	}
 
