@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -34,13 +33,17 @@ func keyOf(a Article) articleKey {
 		k.sec, k.nsec = a.PublishedAt.Unix(), a.PublishedAt.Nanosecond()
 	}
 	if len(a.Regions) > 0 {
-		var b strings.Builder
+		n := 0
 		for _, r := range a.Regions {
-			b.WriteString(strconv.Itoa(len(r.Name)))
-			b.WriteByte(':')
-			b.WriteString(r.Name)
+			n += len(r.Name) + 4
 		}
-		k.regions = b.String()
+		b := make([]byte, 0, n)
+		for _, r := range a.Regions {
+			b = strconv.AppendInt(b, int64(len(r.Name)), 10)
+			b = append(b, ':')
+			b = append(b, r.Name...)
+		}
+		k.regions = string(b)
 	}
 	return k
 }
@@ -58,11 +61,12 @@ const (
 	fragFooterWeb                      // "footer" of the browser view
 )
 
-// fragmentKey is every input of one rendered fragment: the article, which
-// template, and the digest-dependent fields that template shows (n for the
-// text fragments, showKicker for the HTML item; zero where not shown).
+// fragmentKey is every input of one rendered fragment: the article (by the
+// number its cached view got, so that a lookup hashes no article text),
+// which template, and the digest-dependent fields that template shows (n for
+// the text fragments, showKicker for the HTML item; zero where not shown).
 type fragmentKey struct {
-	article    articleKey
+	article    uint64 // itemView.id; 0 for the footer
 	kind       fragmentKind
 	n          int
 	showKicker bool
@@ -75,6 +79,7 @@ type fragmentCache struct {
 	mu    sync.RWMutex
 	views map[articleKey]itemView
 	frags map[fragmentKey]string
+	next  uint64 // the last id given to a view; never reused, also not after emptying
 }
 
 func newFragmentCache() *fragmentCache {
@@ -96,8 +101,8 @@ func (c *fragmentCache) fragment(k fragmentKey) (string, bool) {
 }
 
 // store adds a view or a fragment (whichever is non-nil), first emptying
-// the cache when it is full.
-func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) {
+// the cache when it is full. A view stored gets a new id; store returns it.
+func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) itemView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.views)+len(c.frags) >= maxCachedFragments {
@@ -105,11 +110,14 @@ func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f str
 		clear(c.frags)
 	}
 	if ak != nil {
+		c.next++
+		v.id = c.next
 		c.views[*ak] = v
 	}
 	if fk != nil {
 		c.frags[*fk] = f
 	}
+	return v
 }
 
 func (c *fragmentCache) len() int {
@@ -128,10 +136,7 @@ func (s *Set) itemView(a Article) itemView {
 	if v, ok := s.frags.view(k); ok {
 		return v
 	}
-	v := newItemView(a)
-	v.key = k
-	s.frags.store(&k, v, nil, "")
-	return v
+	return s.frags.store(&k, newItemView(a), nil, "")
 }
 
 // fragmentRun is what a fragment marker stands for: fragments written one
@@ -156,10 +161,10 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 	tocText := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
 	for i := range v.Items {
 		it := &v.Items[i]
-		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragTocHTML}); err != nil {
+		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragTocHTML}); err != nil {
 			return nil, nil, err
 		}
-		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragTocText, n: it.N}); err != nil {
+		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragTocText, n: it.N}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -171,10 +176,10 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 		itemsText := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n\n"}
 		for i := range gv.Items {
 			it := &gv.Items[i]
-			if items.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
+			if items.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
 				return nil, nil, err
 			}
-			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragItemText, n: it.N}); err != nil {
+			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragItemText, n: it.N}); err != nil {
 				return nil, nil, err
 			}
 		}

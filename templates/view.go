@@ -47,7 +47,7 @@ type itemView struct {
 	Meta       string // "19. Februar 2026 · Thüringen"
 	Teaser     string
 
-	key articleKey // the cache key of the article shown (set when cached)
+	id uint64 // the cached view's number, for fragment keys (0 when not cached)
 }
 
 type groupView struct {
@@ -127,15 +127,16 @@ func groupArticles(articles []Article, chosen []Named, view func(Article) itemVi
 		if len(g.items) == 0 {
 			continue
 		}
-		gv := groupView{Name: g.name}
+		start := len(items)
 		for _, i := range g.items {
 			it := view(articles[i])
 			it.N = len(items) + 1
 			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
-			gv.Items = append(gv.Items, it)
 		}
-		out = append(out, gv)
+		// A group's items are contiguous in items, which never grows
+		// beyond its capacity: the group shares them.
+		out = append(out, groupView{Name: g.name, Items: items[start:len(items):len(items)]})
 	}
 	return items, out
 }
