@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // maxCachedFragments bounds the fragment cache: when it holds this many
@@ -61,12 +62,12 @@ const (
 	fragFooterWeb                      // "footer" of the browser view
 )
 
-// fragmentKey is every input of one rendered fragment: the article (by the
-// number its cached view got, so that a lookup hashes no article text),
+// fragmentKey is every input of one rendered fragment besides the article:
 // which template, and the digest-dependent fields that template shows (n for
 // the text fragments, showKicker for the HTML item; zero where not shown).
+// An article's fragments are kept with its cached view (articleFrags), so
+// that a lookup hashes no article text and touches one small map.
 type fragmentKey struct {
-	article    uint64 // itemView.id; 0 for the footer
 	kind       fragmentKind
 	n          int
 	showKicker bool
@@ -78,8 +79,14 @@ type fragmentKey struct {
 type fragmentCache struct {
 	mu    sync.RWMutex
 	views map[articleKey]itemView
+	frags map[fragmentKey]string // the footers
+	inner atomic.Int64           // fragments held by the views' articleFrags
+}
+
+// articleFrags are the rendered fragments of one cached article view.
+type articleFrags struct {
+	mu    sync.RWMutex
 	frags map[fragmentKey]string
-	next  uint64 // the last id given to a view; never reused, also not after emptying
 }
 
 func newFragmentCache() *fragmentCache {
@@ -93,25 +100,49 @@ func (c *fragmentCache) view(k articleKey) (itemView, bool) {
 	return v, ok
 }
 
-func (c *fragmentCache) fragment(k fragmentKey) (string, bool) {
+func (c *fragmentCache) fragment(a *articleFrags, k fragmentKey) (string, bool) {
+	if a != nil {
+		a.mu.RLock()
+		f, ok := a.frags[k]
+		a.mu.RUnlock()
+		return f, ok
+	}
 	c.mu.RLock()
 	f, ok := c.frags[k]
 	c.mu.RUnlock()
 	return f, ok
 }
 
+// storeFragment adds fragment f of article a (nil: a footer).
+func (c *fragmentCache) storeFragment(a *articleFrags, k fragmentKey, f string) {
+	if a == nil {
+		c.store(nil, itemView{}, &k, f)
+		return
+	}
+	if c.len() >= maxCachedFragments {
+		c.store(nil, itemView{}, nil, "") // empties the cache; a keeps its own
+	}
+	a.mu.Lock()
+	if _, ok := a.frags[k]; !ok {
+		a.frags[k] = f
+		c.inner.Add(1)
+	}
+	a.mu.Unlock()
+}
+
 // store adds a view or a fragment (whichever is non-nil), first emptying
-// the cache when it is full. A view stored gets a new id; store returns it.
+// the cache when it is full. A view stored gets its own fragment map; store
+// returns it.
 func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) itemView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.views)+len(c.frags) >= maxCachedFragments {
+	if len(c.views)+len(c.frags)+int(c.inner.Load()) >= maxCachedFragments {
 		clear(c.views)
 		clear(c.frags)
+		c.inner.Store(0)
 	}
 	if ak != nil {
-		c.next++
-		v.id = c.next
+		v.frags = &articleFrags{frags: make(map[fragmentKey]string, 4)}
 		c.views[*ak] = v
 	}
 	if fk != nil {
@@ -123,7 +154,7 @@ func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f str
 func (c *fragmentCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.views) + len(c.frags)
+	return len(c.views) + len(c.frags) + int(c.inner.Load())
 }
 
 // itemView returns a's cleaned view, from the cache when there is one.
@@ -161,10 +192,10 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 	tocText := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
 	for i := range v.Items {
 		it := &v.Items[i]
-		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragTocHTML}); err != nil {
+		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragTocHTML}); err != nil {
 			return nil, nil, err
 		}
-		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragTocText, n: it.N}); err != nil {
+		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragTocText, n: it.N}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -176,10 +207,10 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 		itemsText := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n\n"}
 		for i := range gv.Items {
 			it := &gv.Items[i]
-			if items.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
+			if items.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
 				return nil, nil, err
 			}
-			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.id, kind: fragItemText, n: it.N}); err != nil {
+			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragItemText, n: it.N}); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -263,11 +294,26 @@ var fragmentTemplates = [...]string{
 // fragment returns the fragment k of data (an *itemView, or the siteView for
 // the footer), rendering and caching it on a miss.
 func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, error) {
+	var a *articleFrags
+	if it, ok := data.(*itemView); ok {
+		if a = it.frags; a == nil {
+			return s.renderFragment(buf, data, k) // not cached (collecting the CSS)
+		}
+	}
 	if s.frags != nil {
-		if f, ok := s.frags.fragment(k); ok {
+		if f, ok := s.frags.fragment(a, k); ok {
 			return f, nil
 		}
 	}
+	f, err := s.renderFragment(buf, data, k)
+	if err == nil && s.frags != nil {
+		s.frags.storeFragment(a, k, f)
+	}
+	return f, err
+}
+
+// renderFragment renders the fragment k of data.
+func (s *Set) renderFragment(buf *bytes.Buffer, data any, k fragmentKey) (string, error) {
 	buf.Reset()
 	name := fragmentTemplates[k.kind]
 	var err error
@@ -280,9 +326,5 @@ func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("templates: render %s: %w", name, err)
 	}
-	f := buf.String()
-	if s.frags != nil {
-		s.frags.store(nil, itemView{}, &k, f)
-	}
-	return f, nil
+	return buf.String(), nil
 }

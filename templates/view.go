@@ -47,7 +47,7 @@ type itemView struct {
 	Meta       string // "19. Februar 2026 · Thüringen"
 	Teaser     string
 
-	id uint64 // the cached view's number, for fragment keys (0 when not cached)
+	frags *articleFrags // the cached view's fragments (nil when not cached)
 }
 
 type groupView struct {
