@@ -197,7 +197,7 @@ func (s *Set) WebView(d Digest) ([]byte, error) {
 	if d.Cadence != "weekly" {
 		genitive = "des Tagesüberblicks"
 	}
-	v.Why = "Diese Ausgabe " + genitive + " ging an alle, die ihn für " + regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
+	v.Why = "Diese Ausgabe " + genitive + " ging an alle, die ihn für " + s.wordingOf(d.Regions, d.Topics).choice + " abonniert haben."
 	f, err := s.execute(s.html.ExecuteTemplate, "digest.html", v)
 	if err != nil {
 		return nil, err
@@ -244,7 +244,8 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 	v.Web = web
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
-	v.RegionPhrase = regionPhrase(d.Regions)
+	w := s.wordingOf(d.Regions, d.Topics)
+	v.RegionPhrase = w.regionPhrase
 	if d.Cadence == "weekly" {
 		v.CadenceName = "Wochenüberblick"
 		v.EditionShort = fmt.Sprintf("KW %d", ed.week)
@@ -267,8 +268,8 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
 	}
 	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
-		regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, s.itemView)
+		w.choice + " abonniert haben."
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
 	var buf bytes.Buffer // used only for fragments missing from the cache
 	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf); err != nil {
 		return nil, err

@@ -82,6 +82,7 @@ type Set struct {
 	// escapes a URL for an href attribute.
 	skels   skeletons
 	urlAttr *htmltemplate.Template
+	words   wordings // what each distinct choice of regions and topics says
 }
 
 // siteView is Site cleaned once for display.

@@ -77,17 +77,18 @@ const otherGroup = "Weitere Meldungen"
 // first appearance, "Weitere Meldungen" last; items keep their order (newest
 // first) within a group.
 //
-// view returns an article's cleaned view (newItemView, or a cached copy of it).
-func groupArticles(articles []Article, chosen []Named, view func(Article) itemView) ([]itemView, []groupView) {
+// view returns an article's cleaned view (newItemView, or a cached copy of
+// it); names are the chosen topics' cleaned names.
+func groupArticles(articles []Article, chosen []Named, names []string, view func(Article) itemView) ([]itemView, []groupView) {
 	type group struct {
 		name  string
 		items []int
 	}
 	var groups []*group
 	bySlug := map[string]*group{}
-	for _, t := range chosen {
+	for i, t := range chosen {
 		if _, ok := bySlug[t.Code]; !ok {
-			g := &group{name: cleanLine(t.Name, maxNameRunes)}
+			g := &group{name: names[i]}
 			bySlug[t.Code] = g
 			groups = append(groups, g)
 		}
