@@ -78,7 +78,7 @@ type fragmentKey struct {
 // same key both render it and store equal values.
 type fragmentCache struct {
 	mu    sync.RWMutex
-	views map[articleKey]itemView
+	views map[int64]viewEntry    // by article ID; the key says which version
 	frags map[fragmentKey]string // the footers
 	inner atomic.Int64           // fragments held by the views' articleFrags
 }
@@ -90,14 +90,45 @@ type articleFrags struct {
 }
 
 func newFragmentCache() *fragmentCache {
-	return &fragmentCache{views: map[articleKey]itemView{}, frags: map[fragmentKey]string{}}
+	return &fragmentCache{views: map[int64]viewEntry{}, frags: map[fragmentKey]string{}}
 }
 
-func (c *fragmentCache) view(k articleKey) (itemView, bool) {
+// viewEntry is a cached view and the key of the article it shows.
+type viewEntry struct {
+	key  articleKey
+	view itemView
+}
+
+// view returns the cached view of a, if the cache holds one of exactly
+// this version of a.
+func (c *fragmentCache) view(a Article) (itemView, bool) {
 	c.mu.RLock()
-	v, ok := c.views[k]
+	e, ok := c.views[a.ID]
 	c.mu.RUnlock()
-	return v, ok
+	if !ok || !e.key.matches(a) {
+		return itemView{}, false
+	}
+	return e.view, true
+}
+
+// matches reports whether keyOf(a) would be k, without building it.
+func (k *articleKey) matches(a Article) bool {
+	if k.id != a.ID || k.url != a.URL || k.kicker != a.Kicker || k.title != a.Title || k.teaser != a.Teaser ||
+		k.hasPublished == a.PublishedAt.IsZero() {
+		return false
+	}
+	if k.hasPublished && (k.sec != a.PublishedAt.Unix() || k.nsec != a.PublishedAt.Nanosecond()) {
+		return false
+	}
+	rest := k.regions
+	for _, r := range a.Regions {
+		n := strconv.Itoa(len(r.Name))
+		if len(rest) < len(n)+1+len(r.Name) || rest[:len(n)] != n || rest[len(n)] != ':' || rest[len(n)+1:len(n)+1+len(r.Name)] != r.Name {
+			return false
+		}
+		rest = rest[len(n)+1+len(r.Name):]
+	}
+	return rest == ""
 }
 
 func (c *fragmentCache) fragment(a *articleFrags, k fragmentKey) (string, bool) {
@@ -143,7 +174,7 @@ func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f str
 	}
 	if ak != nil {
 		v.frags = &articleFrags{frags: make(map[fragmentKey]string, 4)}
-		c.views[*ak] = v
+		c.views[ak.id] = viewEntry{key: *ak, view: v}
 	}
 	if fk != nil {
 		c.frags[*fk] = f
@@ -163,10 +194,10 @@ func (s *Set) itemView(a Article) itemView {
 	if s.frags == nil {
 		return newItemView(a)
 	}
-	k := keyOf(a)
-	if v, ok := s.frags.view(k); ok {
+	if v, ok := s.frags.view(a); ok {
 		return v
 	}
+	k := keyOf(a)
 	return s.frags.store(&k, newItemView(a), nil, "")
 }
 
