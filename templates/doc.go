@@ -39,10 +39,7 @@
 //     article (email/digest_item.html, email/digest_item.txt: "toc-line",
 //     "item", "toc-line.txt", "item.txt") are executed once and kept in the
 //     Set's fragment cache (fragments.go), together with the article's
-//     cleaned view. Prepare executes digest.html and digest.txt with
-//     markers in their place and splices the cached fragments in, so the
-//     large per-article text never runs through a template per digest. The
-//     cache key holds every input of a fragment: the article's raw ID, URL,
+//     cleaned view (each cached view holds its own fragments). The cache key holds every input of a fragment: the article's raw ID, URL,
 //     kicker, title, teaser, publication instant and region names, plus
 //     ShowKicker for the HTML item and the number N for the text fragments
 //     (the HTML anchors are "a<ID>", independent of the position); a
@@ -52,6 +49,18 @@
 //     are rendered with the styles inlined at New (nothing is cached while
 //     they are collected). The shared footer ("footer", "footer.txt")
 //     depends on the Site alone and is cached the same way.
+//   - No template pass per digest (skeleton.go): digest.html, digest.txt
+//     and subject.txt run once per shape of digest (browser link or not,
+//     "und N weitere" or not, region phrase or not, number of topic
+//     groups) with markers in place of every per-digest value, and are cut
+//     at the markers into a skeleton. Prepare assembles a digest from the
+//     skeleton, its values (HTML-escaped exactly as html/template does,
+//     the browser link's URL by html/template itself), the cached article
+//     fragments and the recipient slots; the pieces are shared, not copied.
+//     The wording of a choice of regions and topics is cached per choice
+//     (wording.go). The template pass stays as the reference
+//     (prepareByTemplate): New's self-test and an equivalence test over
+//     thousands of random, hostile digests hold the assembled bytes to it.
 //   - Untrusted feed text (kicker, title, teaser, URL) is decoded once
 //     (feeds leave entities like &amp; behind), cleaned of control and
 //     bidi characters and line breaks, length-limited (teasers to 600

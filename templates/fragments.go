@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // maxCachedFragments bounds the fragment cache: when it holds this many
@@ -34,13 +34,17 @@ func keyOf(a Article) articleKey {
 		k.sec, k.nsec = a.PublishedAt.Unix(), a.PublishedAt.Nanosecond()
 	}
 	if len(a.Regions) > 0 {
-		var b strings.Builder
+		n := 0
 		for _, r := range a.Regions {
-			b.WriteString(strconv.Itoa(len(r.Name)))
-			b.WriteByte(':')
-			b.WriteString(r.Name)
+			n += len(r.Name) + 4
 		}
-		k.regions = b.String()
+		b := make([]byte, 0, n)
+		for _, r := range a.Regions {
+			b = strconv.AppendInt(b, int64(len(r.Name)), 10)
+			b = append(b, ':')
+			b = append(b, r.Name...)
+		}
+		k.regions = string(b)
 	}
 	return k
 }
@@ -58,11 +62,12 @@ const (
 	fragFooterWeb                      // "footer" of the browser view
 )
 
-// fragmentKey is every input of one rendered fragment: the article, which
-// template, and the digest-dependent fields that template shows (n for the
-// text fragments, showKicker for the HTML item; zero where not shown).
+// fragmentKey is every input of one rendered fragment besides the article:
+// which template, and the digest-dependent fields that template shows (n for
+// the text fragments, showKicker for the HTML item; zero where not shown).
+// An article's fragments are kept with its cached view (articleFrags), so
+// that a lookup hashes no article text and touches one small map.
 type fragmentKey struct {
-	article    articleKey
 	kind       fragmentKind
 	n          int
 	showKicker bool
@@ -73,49 +78,114 @@ type fragmentKey struct {
 // same key both render it and store equal values.
 type fragmentCache struct {
 	mu    sync.RWMutex
-	views map[articleKey]itemView
+	views map[int64]viewEntry    // by article ID; the key says which version
+	frags map[fragmentKey]string // the footers
+	inner atomic.Int64           // fragments held by the views' articleFrags
+}
+
+// articleFrags are the rendered fragments of one cached article view.
+type articleFrags struct {
+	mu    sync.RWMutex
 	frags map[fragmentKey]string
 }
 
 func newFragmentCache() *fragmentCache {
-	return &fragmentCache{views: map[articleKey]itemView{}, frags: map[fragmentKey]string{}}
+	return &fragmentCache{views: map[int64]viewEntry{}, frags: map[fragmentKey]string{}}
 }
 
-func (c *fragmentCache) view(k articleKey) (itemView, bool) {
+// viewEntry is a cached view and the key of the article it shows.
+type viewEntry struct {
+	key  articleKey
+	view itemView
+}
+
+// view returns the cached view of a, if the cache holds one of exactly
+// this version of a.
+func (c *fragmentCache) view(a Article) (itemView, bool) {
 	c.mu.RLock()
-	v, ok := c.views[k]
+	e, ok := c.views[a.ID]
 	c.mu.RUnlock()
-	return v, ok
+	if !ok || !e.key.matches(a) {
+		return itemView{}, false
+	}
+	return e.view, true
 }
 
-func (c *fragmentCache) fragment(k fragmentKey) (string, bool) {
+// matches reports whether keyOf(a) would be k, without building it.
+func (k *articleKey) matches(a Article) bool {
+	if k.id != a.ID || k.url != a.URL || k.kicker != a.Kicker || k.title != a.Title || k.teaser != a.Teaser ||
+		k.hasPublished == a.PublishedAt.IsZero() {
+		return false
+	}
+	if k.hasPublished && (k.sec != a.PublishedAt.Unix() || k.nsec != a.PublishedAt.Nanosecond()) {
+		return false
+	}
+	rest := k.regions
+	for _, r := range a.Regions {
+		n := strconv.Itoa(len(r.Name))
+		if len(rest) < len(n)+1+len(r.Name) || rest[:len(n)] != n || rest[len(n)] != ':' || rest[len(n)+1:len(n)+1+len(r.Name)] != r.Name {
+			return false
+		}
+		rest = rest[len(n)+1+len(r.Name):]
+	}
+	return rest == ""
+}
+
+func (c *fragmentCache) fragment(a *articleFrags, k fragmentKey) (string, bool) {
+	if a != nil {
+		a.mu.RLock()
+		f, ok := a.frags[k]
+		a.mu.RUnlock()
+		return f, ok
+	}
 	c.mu.RLock()
 	f, ok := c.frags[k]
 	c.mu.RUnlock()
 	return f, ok
 }
 
+// storeFragment adds fragment f of article a (nil: a footer).
+func (c *fragmentCache) storeFragment(a *articleFrags, k fragmentKey, f string) {
+	if a == nil {
+		c.store(nil, itemView{}, &k, f)
+		return
+	}
+	if c.len() >= maxCachedFragments {
+		c.store(nil, itemView{}, nil, "") // empties the cache; a keeps its own
+	}
+	a.mu.Lock()
+	if _, ok := a.frags[k]; !ok {
+		a.frags[k] = f
+		c.inner.Add(1)
+	}
+	a.mu.Unlock()
+}
+
 // store adds a view or a fragment (whichever is non-nil), first emptying
-// the cache when it is full.
-func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) {
+// the cache when it is full. A view stored gets its own fragment map; store
+// returns it.
+func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) itemView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.views)+len(c.frags) >= maxCachedFragments {
+	if len(c.views)+len(c.frags)+int(c.inner.Load()) >= maxCachedFragments {
 		clear(c.views)
 		clear(c.frags)
+		c.inner.Store(0)
 	}
 	if ak != nil {
-		c.views[*ak] = v
+		v.frags = &articleFrags{frags: make(map[fragmentKey]string, 4)}
+		c.views[ak.id] = viewEntry{key: *ak, view: v}
 	}
 	if fk != nil {
 		c.frags[*fk] = f
 	}
+	return v
 }
 
 func (c *fragmentCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.views) + len(c.frags)
+	return len(c.views) + len(c.frags) + int(c.inner.Load())
 }
 
 // itemView returns a's cleaned view, from the cache when there is one.
@@ -124,14 +194,11 @@ func (s *Set) itemView(a Article) itemView {
 	if s.frags == nil {
 		return newItemView(a)
 	}
-	k := keyOf(a)
-	if v, ok := s.frags.view(k); ok {
+	if v, ok := s.frags.view(a); ok {
 		return v
 	}
-	v := newItemView(a)
-	v.key = k
-	s.frags.store(&k, v, nil, "")
-	return v
+	k := keyOf(a)
+	return s.frags.store(&k, newItemView(a), nil, "")
 }
 
 // fragmentRun is what a fragment marker stands for: fragments written one
@@ -156,10 +223,10 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 	tocText := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
 	for i := range v.Items {
 		it := &v.Items[i]
-		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragTocHTML}); err != nil {
+		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragTocHTML}); err != nil {
 			return nil, nil, err
 		}
-		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragTocText, n: it.N}); err != nil {
+		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragTocText, n: it.N}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -171,10 +238,10 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragme
 		itemsText := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n\n"}
 		for i := range gv.Items {
 			it := &gv.Items[i]
-			if items.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
+			if items.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
 				return nil, nil, err
 			}
-			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{article: it.key, kind: fragItemText, n: it.N}); err != nil {
+			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragItemText, n: it.N}); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -258,11 +325,26 @@ var fragmentTemplates = [...]string{
 // fragment returns the fragment k of data (an *itemView, or the siteView for
 // the footer), rendering and caching it on a miss.
 func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, error) {
+	var a *articleFrags
+	if it, ok := data.(*itemView); ok {
+		if a = it.frags; a == nil {
+			return s.renderFragment(buf, data, k) // not cached (collecting the CSS)
+		}
+	}
 	if s.frags != nil {
-		if f, ok := s.frags.fragment(k); ok {
+		if f, ok := s.frags.fragment(a, k); ok {
 			return f, nil
 		}
 	}
+	f, err := s.renderFragment(buf, data, k)
+	if err == nil && s.frags != nil {
+		s.frags.storeFragment(a, k, f)
+	}
+	return f, err
+}
+
+// renderFragment renders the fragment k of data.
+func (s *Set) renderFragment(buf *bytes.Buffer, data any, k fragmentKey) (string, error) {
 	buf.Reset()
 	name := fragmentTemplates[k.kind]
 	var err error
@@ -275,9 +357,5 @@ func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("templates: render %s: %w", name, err)
 	}
-	f := buf.String()
-	if s.frags != nil {
-		s.frags.store(nil, itemView{}, &k, f)
-	}
-	return f, nil
+	return buf.String(), nil
 }

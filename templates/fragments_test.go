@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // itemBlock returns the HTML item block of the article with anchor id from
@@ -173,3 +174,32 @@ func TestFragmentCache_Bounded(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestArticleKey_Matches holds the cache's version check to keyOf: the same
+// article matches its key, any changed input does not.
+func TestArticleKey_Matches(t *testing.T) {
+	at := time.Date(2026, 2, 19, 7, 0, 0, 0, time.UTC)
+	base := Article{ID: 7, URL: "https://x.example/7", Kicker: "K", Title: "T", Teaser: "Z", PublishedAt: at,
+		Regions: []Named{{"DE-TH", "Thüringen"}, {"DE-BY", "Bayern"}}}
+	k := keyOf(base)
+	if !k.matches(base) {
+		t.Fatal("an article does not match its own key")
+	}
+	change := map[string]func(*Article){
+		"id": func(a *Article) { a.ID++ }, "url": func(a *Article) { a.URL += "x" },
+		"kicker": func(a *Article) { a.Kicker = "" }, "title": func(a *Article) { a.Title += "!" },
+		"teaser": func(a *Article) { a.Teaser = "neu" }, "published": func(a *Article) { a.PublishedAt = at.Add(time.Second) },
+		"unpublished":   func(a *Article) { a.PublishedAt = time.Time{} },
+		"region name":   func(a *Article) { a.Regions = []Named{{"DE-TH", "Thüringen"}, {"DE-BY", "Bayerb"}} },
+		"fewer regions": func(a *Article) { a.Regions = a.Regions[:1] },
+		"more regions":  func(a *Article) { a.Regions = append(append([]Named{}, a.Regions...), Named{"DE", "x"}) },
+		"merged names":  func(a *Article) { a.Regions = []Named{{"DE-TH", "Thüringen2:Bayern"}} },
+	}
+	for name, f := range change {
+		a := base
+		f(&a)
+		if k.matches(a) != (keyOf(a) == k) || k.matches(a) {
+			t.Errorf("%s: changed article still matches the old key", name)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -17,11 +18,26 @@ type Prepared struct {
 	text    filled
 }
 
-// filled is a rendered part: static segments with a slot after each but the last.
+// filled is a rendered part: literal pieces (shared with the fragment
+// cache and the skeletons, never copied per digest) and recipient slots.
 type filled struct {
-	segs  [][]byte
-	slots []slot
-	size  int // bytes of all segments
+	pieces []piece
+	size   int // bytes of all literal pieces
+}
+
+// piece is a literal (slot == numSlots) or a recipient slot.
+type piece struct {
+	s    string
+	slot slot
+}
+
+// bytes returns the part with every recipient slot left empty.
+func (f *filled) bytes() []byte {
+	b := make([]byte, 0, f.size)
+	for _, p := range f.pieces {
+		b = append(b, p.s...)
+	}
+	return b
 }
 
 // slot is a per-recipient value: which one, escaped for the part it is in.
@@ -70,12 +86,11 @@ func (s *Set) split(out []byte) (filled, error) {
 		if j >= len(out) || out[j] < '0' || out[j] >= '0'+byte(numSlots) {
 			return f, fmt.Errorf("templates: broken recipient marker at byte %d", i)
 		}
-		f.segs = append(f.segs, out[:i:i])
-		f.slots = append(f.slots, slot(out[j]-'0'))
+		f.pieces = append(f.pieces, piece{s: string(out[:i]), slot: numSlots}, piece{slot: slot(out[j] - '0')})
 		f.size += i
 		out = out[j+1:]
 	}
-	f.segs = append(f.segs, out)
+	f.pieces = append(f.pieces, piece{s: string(out), slot: numSlots})
 	f.size += len(out)
 	return f, nil
 }
@@ -83,7 +98,49 @@ func (s *Set) split(out []byte) (filled, error) {
 // Prepare renders the parts of d that all its recipients share, once.
 // It returns ErrNoArticles for an empty digest and an error naming the field
 // for a bad cadence or edition.
+//
+// It runs no template: it assembles the digest from the skeleton of its
+// shape (skeleton.go), its cleaned values and the cached article fragments.
+// prepareByTemplate is the same digest by a template pass.
 func (s *Set) Prepare(d Digest) (*Prepared, error) {
+	v, err := s.baseView(d, false)
+	if err != nil {
+		return nil, err
+	}
+	region := v.RegionPhrase != ""
+	vals := digestValues(v)
+	sk, err := s.skeleton(skelShape{name: "subject.txt", region: region, textual: true})
+	if err != nil {
+		return nil, err
+	}
+	subj, err := s.assemble(sk, vals, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	v.Subject = cleanLine(string(subj.bytes()), 250)
+	vals[valSubject] = v.Subject
+	p := &Prepared{subject: v.Subject}
+	sh := skelShape{archive: v.ArchiveURL != "", more: v.More > 0, groups: len(v.Groups), region: region}
+	sh.name = "digest.html"
+	if sk, err = s.skeleton(sh); err != nil {
+		return nil, err
+	}
+	if p.html, err = s.assemble(sk, vals, v.htmlRuns, true); err != nil {
+		return nil, err
+	}
+	sh.name, sh.textual = "digest.txt", true
+	if sk, err = s.skeleton(sh); err != nil {
+		return nil, err
+	}
+	if p.text, err = s.assemble(sk, vals, v.textRuns, false); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// prepareByTemplate is Prepare by executing digest.html and digest.txt on d
+// (the reference the self-test at New and the tests hold Prepare to).
+func (s *Set) prepareByTemplate(d Digest) (*Prepared, error) {
 	v, err := s.digestView(d, false)
 	if err != nil {
 		return nil, err
@@ -140,15 +197,17 @@ func (s *Set) WebView(d Digest) ([]byte, error) {
 	if d.Cadence != "weekly" {
 		genitive = "des Tagesüberblicks"
 	}
-	v.Why = "Diese Ausgabe " + genitive + " ging an alle, die ihn für " + regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
+	v.Why = "Diese Ausgabe " + genitive + " ging an alle, die ihn für " + s.wordingOf(d.Regions, d.Topics).choice + " abonniert haben."
 	f, err := s.execute(s.html.ExecuteTemplate, "digest.html", v)
 	if err != nil {
 		return nil, err
 	}
-	if len(f.slots) != 0 {
-		return nil, fmt.Errorf("templates: browser view has %d recipient slots, want none", len(f.slots))
+	for _, p := range f.pieces {
+		if p.slot != numSlots {
+			return nil, errors.New("templates: browser view has a recipient slot, want none")
+		}
 	}
-	return f.segs[0], nil
+	return f.bytes(), nil
 }
 
 // Subject is the digest's subject line, the same for every recipient.
@@ -157,6 +216,20 @@ func (p *Prepared) Subject() string { return p.subject }
 // digestView computes everything shared by the recipients of d; web for the
 // browser view.
 func (s *Set) digestView(d Digest, web bool) (*digestView, error) {
+	v, err := s.baseView(d, web)
+	if err != nil {
+		return nil, err
+	}
+	var subj strings.Builder
+	if err := s.text.ExecuteTemplate(&subj, "subject.txt", v); err != nil {
+		return nil, fmt.Errorf("templates: render subject: %w", err)
+	}
+	v.Subject = cleanLine(subj.String(), 250)
+	return v, nil
+}
+
+// baseView is digestView without the subject.
+func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 	ed, err := parseEdition(d.Cadence, d.Edition)
 	if err != nil {
 		return nil, err
@@ -171,7 +244,8 @@ func (s *Set) digestView(d Digest, web bool) (*digestView, error) {
 	v.Web = web
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
-	v.RegionPhrase = regionPhrase(d.Regions)
+	w := s.wordingOf(d.Regions, d.Topics)
+	v.RegionPhrase = w.regionPhrase
 	if d.Cadence == "weekly" {
 		v.CadenceName = "Wochenüberblick"
 		v.EditionShort = fmt.Sprintf("KW %d", ed.week)
@@ -185,12 +259,6 @@ func (s *Set) digestView(d Digest, web bool) (*digestView, error) {
 		v.EditionShort = GermanDate(ed.day)
 		v.EditionLabel = v.CadenceName + " · " + v.EditionShort
 	}
-	var subj strings.Builder
-	if err := s.text.ExecuteTemplate(&subj, "subject.txt", v); err != nil {
-		return nil, fmt.Errorf("templates: render subject: %w", err)
-	}
-	v.Subject = cleanLine(subj.String(), 250)
-
 	v.Intro = "hier ist Ihr " + v.CadenceName + ": " + v.CountPhrase
 	if v.RegionPhrase != "" {
 		v.Intro += " " + v.RegionPhrase
@@ -200,8 +268,8 @@ func (s *Set) digestView(d Digest, web bool) (*digestView, error) {
 		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
 	}
 	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
-		regionChoice(d.Regions) + " " + topicChoice(d.Topics) + " abonniert haben."
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, s.itemView)
+		w.choice + " abonniert haben."
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
 	var buf bytes.Buffer // used only for fragments missing from the cache
 	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf); err != nil {
 		return nil, err

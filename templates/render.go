@@ -45,10 +45,11 @@ func recipientValues(r Recipient) recipientSlots {
 
 func (f *filled) write(out *bytes.Buffer, vals *slotValues) {
 	out.Grow(f.size + 512)
-	for i, seg := range f.segs {
-		out.Write(seg)
-		if i < len(f.slots) {
-			out.WriteString(vals[f.slots[i]])
+	for _, p := range f.pieces {
+		if p.slot == numSlots {
+			out.WriteString(p.s)
+		} else {
+			out.WriteString(vals[p.slot])
 		}
 	}
 }

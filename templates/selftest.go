@@ -61,10 +61,19 @@ func (s *Set) selfTest() error {
 	if err != nil {
 		return err
 	}
-	var h, t bytes.Buffer
-	p.Render(Recipient{Name: "Erika", Email: "e@example.org", UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"}, &h, &t)
+	ref, err := s.prepareByTemplate(sampleDigest())
+	if err != nil {
+		return err
+	}
+	r := Recipient{Name: "Erika", Email: "e@example.org", UnsubscribeURL: "https://example.org/u", PreferencesURL: "https://example.org/p"}
+	var h, t, rh, rt bytes.Buffer
+	p.Render(r, &h, &t)
+	ref.Render(r, &rh, &rt)
 	if h.Len() == 0 || t.Len() == 0 {
 		return errors.New("templates: sample digest rendered empty")
+	}
+	if p.Subject() != ref.Subject() || !bytes.Equal(h.Bytes(), rh.Bytes()) || !bytes.Equal(t.Bytes(), rt.Bytes()) {
+		return errors.New("templates: sample digest assembled from its skeleton differs from the template's output")
 	}
 	if _, err := s.WebView(sampleDigest()); err != nil {
 		return err

@@ -78,6 +78,11 @@ type Set struct {
 	// frags caches per-article views and fragments across Prepare calls
 	// (see fragments.go); nil while the CSS is being collected.
 	frags *fragmentCache
+	// skels caches the digest skeletons by shape (skeleton.go); urlAttr
+	// escapes a URL for an href attribute.
+	skels   skeletons
+	urlAttr *htmltemplate.Template
+	words   wordings // what each distinct choice of regions and topics says
 }
 
 // siteView is Site cleaned once for display.
@@ -131,9 +136,9 @@ func parseSet(fsys fs.FS, site Site) (*Set, error) {
 		return nil, fmt.Errorf("templates: parse HTML: %w", err)
 	}
 	s.text, err = texttemplate.New("").Funcs(texttemplate.FuncMap{
-		"wrap":      func(s string) string { return wrapText(s, textWidth) },
+		"wrap":      s.wrapFunc,
 		"hang":      func(prefix, s string) string { return hangText(prefix, s, textWidth) },
-		"underline": underline,
+		"underline": s.underlineFunc,
 	}).ParseFS(fsys, "*.txt")
 	if err != nil {
 		return nil, fmt.Errorf("templates: parse text: %w", err)
@@ -147,6 +152,9 @@ func parseSet(fsys fs.FS, site Site) (*Set, error) {
 		if s.text.Lookup(name) == nil {
 			return nil, fmt.Errorf("templates: %s missing", name)
 		}
+	}
+	if s.urlAttr, err = newURLAttrTemplate(); err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
 	}
 	if err := s.inlineCSS(); err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ type itemView struct {
 	Meta       string // "19. Februar 2026 · Thüringen"
 	Teaser     string
 
-	key articleKey // the cache key of the article shown (set when cached)
+	frags *articleFrags // the cached view's fragments (nil when not cached)
 }
 
 type groupView struct {
@@ -77,17 +77,18 @@ const otherGroup = "Weitere Meldungen"
 // first appearance, "Weitere Meldungen" last; items keep their order (newest
 // first) within a group.
 //
-// view returns an article's cleaned view (newItemView, or a cached copy of it).
-func groupArticles(articles []Article, chosen []Named, view func(Article) itemView) ([]itemView, []groupView) {
+// view returns an article's cleaned view (newItemView, or a cached copy of
+// it); names are the chosen topics' cleaned names.
+func groupArticles(articles []Article, chosen []Named, names []string, view func(Article) itemView) ([]itemView, []groupView) {
 	type group struct {
 		name  string
 		items []int
 	}
 	var groups []*group
 	bySlug := map[string]*group{}
-	for _, t := range chosen {
+	for i, t := range chosen {
 		if _, ok := bySlug[t.Code]; !ok {
-			g := &group{name: cleanLine(t.Name, maxNameRunes)}
+			g := &group{name: names[i]}
 			bySlug[t.Code] = g
 			groups = append(groups, g)
 		}
@@ -127,15 +128,16 @@ func groupArticles(articles []Article, chosen []Named, view func(Article) itemVi
 		if len(g.items) == 0 {
 			continue
 		}
-		gv := groupView{Name: g.name}
+		start := len(items)
 		for _, i := range g.items {
 			it := view(articles[i])
 			it.N = len(items) + 1
 			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
-			gv.Items = append(gv.Items, it)
 		}
-		out = append(out, gv)
+		// A group's items are contiguous in items, which never grows
+		// beyond its capacity: the group shares them.
+		out = append(out, groupView{Name: g.name, Items: items[start:len(items):len(items)]})
 	}
 	return items, out
 }
