@@ -96,14 +96,6 @@ func topicSlugs() []string {
 	return s
 }
 
-func BenchmarkTag(b *testing.B) {
-	tg := mustTagger(b)
-	x := Text{Kicker: "Kreis Pinneberg", Title: "Neue Onlinedienste nach dem Hackerangriff", Teaser: "Die Kreisverwaltung bietet Bürgerinnen und Bürgern ab sofort den Förderantrag und die Kfz-Zulassung online an; das Rechenzentrum wurde neu aufgebaut."}
-	for b.Loop() {
-		tg.Tag(x)
-	}
-}
-
 func BenchmarkDefaultTagger(b *testing.B) {
 	for b.Loop() {
 		if _, err := DefaultTagger(testSet()); err != nil {
