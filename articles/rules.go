@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode"
+
+	"github.com/kommune21/digest/articles/topicmodel"
 )
 
 // DefaultRules is the embedded topic keyword rule file (rules/topics.txt).
@@ -76,7 +77,7 @@ func ParseRulesString(text, name string) (*Rules, error) {
 				if p.text == "" || strings.Contains(p.text, "*") {
 					return nil, fmt.Errorf("%s line %d: term %q: \"*\" may only start or end a word", name, n+1, t)
 				}
-				p.caseSensitive = isAcronym(p.text)
+				p.caseSensitive = topicmodel.IsAcronym(p.text)
 				if !p.caseSensitive {
 					p.text = strings.ToLower(p.text)
 				}
@@ -86,20 +87,6 @@ func ParseRulesString(text, name string) (*Rules, error) {
 		}
 	}
 	return rs, nil
-}
-
-// isAcronym reports whether w has two or more letters, all of them capitals.
-func isAcronym(w string) bool {
-	letters := 0
-	for _, r := range w {
-		if unicode.IsLetter(r) {
-			if !unicode.IsUpper(r) {
-				return false
-			}
-			letters++
-		}
-	}
-	return letters >= 2
 }
 
 func (p pattern) matches(t token) bool {

@@ -21,7 +21,7 @@ func Features(text string) []string {
 		}
 	}
 	for _, w := range words(text) {
-		if isAcronym(w) {
+		if IsAcronym(w) {
 			add("A:" + w)
 		}
 		parts := strings.Split(w, "-")
@@ -81,7 +81,9 @@ func words(s string) []string {
 	return out
 }
 
-func isAcronym(w string) bool {
+// IsAcronym reports whether w has two or more letters, all of them capitals
+// ("OZG", "IT-NRW"); the keyword rules use it too.
+func IsAcronym(w string) bool {
 	letters := 0
 	for _, r := range w {
 		if unicode.IsLetter(r) {
