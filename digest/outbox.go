@@ -238,7 +238,7 @@ func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outc
 	db := o.db
 	now = store.T(now)
 	fail := func(err error) error {
-		return fmt.Errorf("record outcome of delivery %d (run %d): %w", out.id, o.run.ID, err)
+		return &RecordError{RunID: o.run.ID, DeliveryID: out.id, Status: out.status, Err: err}
 	}
 	switch out.status {
 	case StatusSent:

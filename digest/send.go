@@ -71,6 +71,45 @@ func (p Progress) Done() int64 { return p.Sent + p.Retry + p.Failed + p.Skipped 
 // deliveries it has not tried stay pending for the next run.
 var ErrRelayUnreachable = errors.New("mail relay unreachable")
 
+// ErrRecordOutcome is what a *RecordError is: the outcome of a delivery
+// could not be written down (disk full, database gone). Sending stops, since
+// every further message handed to the relay would be sent again by the next
+// run.
+var ErrRecordOutcome = errors.New("delivery outcome could not be recorded")
+
+// RecordError is a storage failure while recording what happened to one
+// delivery. Send stops all workers at the first one: no further message is
+// handed to the relay, a worker that is already sending one finishes it.
+type RecordError struct {
+	RunID, DeliveryID int64
+	Status            string // the outcome that could not be recorded: sent, retry, failed, skipped
+	Err               error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("storage: could not record that delivery %d was %s: %v; stopped sending; the next run re-sends at most the messages in flight",
+		e.DeliveryID, outcomeWords(e.Status), e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrRecordOutcome) true for a *RecordError.
+func (e *RecordError) Is(target error) bool { return target == ErrRecordOutcome }
+
+func outcomeWords(status string) string {
+	switch status {
+	case StatusSent:
+		return "accepted"
+	case StatusRetry:
+		return "deferred (temporary failure)"
+	case StatusFailed:
+		return "refused"
+	case StatusSkipped:
+		return "skipped"
+	}
+	return status
+}
+
 // networkStrikes is how many network failures in a row stop a worker.
 const networkStrikes = 3
 
@@ -118,11 +157,16 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 	if s.Rate > 0 {
 		limiter = rate.NewLimiter(rate.Limit(s.Rate), max(1, int(s.Rate/10)))
 	}
-	w := &sendWork{Sender: s, lib: lib, ob: ob, limiter: limiter, batch: batchSize, log: log.With("run", run.ID, "edition", run.Edition),
-		inflight: map[int64]bool{}, due: prog.Due}
 	if prog.Due == 0 {
 		return prog, s.finish(ctx, run)
 	}
+	// stop ends when ctx does or when an outcome cannot be recorded; it
+	// stops every worker from handing over another message. A message
+	// already being sent is sent on ctx and finished.
+	stop, stopAll := context.WithCancelCause(ctx)
+	defer stopAll(nil)
+	w := &sendWork{Sender: s, lib: lib, ob: ob, limiter: limiter, batch: batchSize, log: log.With("run", run.ID, "edition", run.Edition),
+		inflight: map[int64]bool{}, due: prog.Due, stop: stop}
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for i := range workers {
@@ -130,10 +174,23 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 		go func() {
 			defer wg.Done()
 			errs[i] = w.worker(ctx, i)
+			if errors.Is(errs[i], ErrRecordOutcome) {
+				stopAll(errs[i])
+			}
 		}()
 	}
 	wg.Wait()
 	prog = w.progress()
+	var first *RecordError
+	if errors.As(context.Cause(stop), &first) && ctx.Err() == nil {
+		// One clear error; what else went wrong meanwhile goes to the log.
+		for _, err := range errs {
+			if err != nil && !errors.Is(context.Cause(stop), err) {
+				w.log.Error("after sending stopped", "err", err)
+			}
+		}
+		return prog, first
+	}
 	if err := errors.Join(errs...); err != nil {
 		return prog, err
 	}
@@ -167,6 +224,9 @@ type sendWork struct {
 
 	sent, retry, failed, skipped atomic.Int64
 	due                          int64 // deliveries due when sending started
+
+	// stop ends when no further message may be handed over (see Send).
+	stop context.Context
 }
 
 func (w *sendWork) progress() Progress {
@@ -259,7 +319,7 @@ func (w *sendWork) worker(ctx context.Context, n int) error {
 	defer wc.close()
 	var html, text bytes.Buffer
 	var cs connState
-	for ctx.Err() == nil {
+	for w.stop.Err() == nil {
 		b, err := w.claim(ctx, wc)
 		if err != nil {
 			return err
@@ -302,11 +362,11 @@ type connState struct {
 // give back.
 func (w *sendWork) sendBatch(ctx context.Context, conn mailer.Conn, wc *workerConn, b *batch, html, text *bytes.Buffer, cs *connState) (int, error) {
 	for i, it := range b.items {
-		if ctx.Err() != nil {
+		if w.stop.Err() != nil {
 			return i, nil // the rest stays pending
 		}
 		out := w.deliver(ctx, conn, it, html, text)
-		if ctx.Err() != nil && out.status != StatusSent && out.status != StatusSkipped {
+		if w.stop.Err() != nil && out.status != StatusSent && out.status != StatusSkipped {
 			return i, nil // interrupted mid-send: leave it pending rather than count a failure
 		}
 		// Record even when ctx has ended: what was sent must be written down.
@@ -358,7 +418,7 @@ func (w *sendWork) deliver(ctx context.Context, conn mailer.Conn, it claimed, ht
 		return out
 	}
 	if w.limiter != nil {
-		if err := w.limiter.Wait(ctx); err != nil {
+		if err := w.limiter.Wait(w.stop); err != nil {
 			out.status, out.err = StatusRetry, "interrupted"
 			return out
 		}

@@ -47,21 +47,49 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// ImportError lists every problem found in an import file. When Import returns
-// it, nothing was written.
+// MaxReportedProblems is how many problems an ImportError keeps and prints;
+// the rest are only counted.
+const MaxReportedProblems = 100
+
+// ImportError lists the problems found in an import file: the first
+// MaxReportedProblems of them, and how many there are in all. When Import
+// returns it, nothing was written.
 type ImportError struct {
 	File     string
-	Problems []*LineError
+	Problems []*LineError // the first MaxReportedProblems problems, in file order
+	Total    int          // number of problems found, at least len(Problems)
 }
+
+// newImportError keeps the first MaxReportedProblems problems and the count.
+func newImportError(file string, problems []*LineError) *ImportError {
+	e := &ImportError{File: file, Total: len(problems)}
+	e.Problems = problems[:min(len(problems), MaxReportedProblems)]
+	return e
+}
+
+// total is Total, or len(Problems) for an ImportError built without it.
+func (e *ImportError) total() int { return max(e.Total, len(e.Problems)) }
 
 func (e *ImportError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d problem(s), nothing was imported; fix them and run the import again:", e.File, len(e.Problems))
+	fmt.Fprintf(&b, "%s: %s problem(s), nothing was imported; fix them and run the import again:", e.File, thousands(e.total()))
 	for _, p := range e.Problems {
 		b.WriteString("\n  ")
 		b.WriteString(p.Error())
 	}
+	if more := e.total() - len(e.Problems); more > 0 {
+		fmt.Fprintf(&b, "\n  … and %s more errors (nothing was imported)", thousands(more))
+	}
 	return b.String()
+}
+
+// thousands formats n with "," between groups of three digits: 199,900.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -78,7 +106,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func ReadCSV(r io.Reader, name string) (*CSVFile, error) {
 	f := &CSVFile{Name: name, Columns: map[string]bool{}}
 	fail := func(problems ...*LineError) (*CSVFile, error) {
-		return nil, &ImportError{File: name, Problems: problems}
+		return nil, newImportError(name, problems)
 	}
 	at := func(line int, format string, args ...any) *LineError {
 		return &LineError{File: name, Line: line, Err: fmt.Errorf(format, args...)}

@@ -3,6 +3,7 @@ package subscribers_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -132,5 +133,35 @@ func TestCSVWriter_RoundTrip(t *testing.T) {
 		if r.Email != s.Email || r.Name != s.Name || !reflect.DeepEqual(r.Regions, s.Regions) || !reflect.DeepEqual(r.Topics, s.Topics) || r.Cadence != string(s.Cadence) {
 			t.Errorf("row %d = %+v, want %+v", i, r, s)
 		}
+	}
+}
+
+// TestReadCSV_ProblemReportCapped: a file with 1,000 bad rows reports the first
+// 100 (file, line, advice) and one summary line, and keeps the full count.
+func TestReadCSV_ProblemReportCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("email,name\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "a%d@example.org,Anna,extra\n", i)
+	}
+	_, ie := readCSV(t, b.String())
+	if ie.Total != 1000 || len(ie.Problems) != subscribers.MaxReportedProblems {
+		t.Fatalf("Total = %d, len(Problems) = %d, want 1000 and %d", ie.Total, len(ie.Problems), subscribers.MaxReportedProblems)
+	}
+	lines := strings.Split(ie.Error(), "\n")
+	if len(lines) != 1+100+1 {
+		t.Fatalf("%d lines, want header + 100 problems + summary:\n%s", len(lines), ie.Error())
+	}
+	if !strings.HasPrefix(lines[0], "people.csv: 1,000 problem(s), nothing was imported") {
+		t.Errorf("first line = %q", lines[0])
+	}
+	if want := "  people.csv:2: 3 field(s), but the header has 2: quote values"; !strings.HasPrefix(lines[1], want) {
+		t.Errorf("first problem = %q, want prefix %q", lines[1], want)
+	}
+	if want := "  people.csv:101: 3 field(s)"; !strings.HasPrefix(lines[100], want) {
+		t.Errorf("100th problem = %q, want prefix %q", lines[100], want)
+	}
+	if want := "  … and 900 more errors (nothing was imported)"; lines[101] != want {
+		t.Errorf("last line = %q, want %q", lines[101], want)
 	}
 }

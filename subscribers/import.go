@@ -88,7 +88,7 @@ func (s *Store) Import(ctx context.Context, set *taxonomy.Set, f *CSVFile, opts 
 
 	plan, problems := validateRows(set, f)
 	if len(problems) > 0 {
-		return ImportResult{}, &ImportError{File: f.Name, Problems: problems}
+		return ImportResult{}, newImportError(f.Name, problems)
 	}
 
 	work := func(q sqlx.ExtContext) error {
@@ -210,7 +210,7 @@ func (s *Store) classify(ctx context.Context, q sqlx.QueryerContext, f *CSVFile,
 		}
 	}
 	if len(problems) > 0 {
-		return &ImportError{File: f.Name, Problems: problems}
+		return newImportError(f.Name, problems)
 	}
 	return nil
 }
