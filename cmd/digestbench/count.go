@@ -9,10 +9,14 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"modernc.org/sqlite"
+
+	"github.com/kommune21/digest/store"
 )
 
-// statements counts what the program sends to PostgreSQL: every query and
-// exec (prepared or not), and transaction begins and ends.
+// statements counts what the program sends to the database (PostgreSQL or
+// SQLite): every query and exec (prepared or not), and transaction begins and
+// ends.
 type statements struct {
 	queries, execs, begins, ends atomic.Int64
 
@@ -70,6 +74,21 @@ func newCountingConnector(dsn string, n *statements) (driver.Connector, error) {
 	return countingConnector{c, n}, nil
 }
 
+// newCountingSQLite counts the statements of a SQLite database opened with
+// the product's DSN (store.SQLiteDSN).
+func newCountingSQLite(path string, n *statements) driver.Connector {
+	return countingConnector{dsnConnector{drv: &sqlite.Driver{}, dsn: store.SQLiteDSN(path)}, n}
+}
+
+// dsnConnector opens a driver by its data source name.
+type dsnConnector struct {
+	drv driver.Driver
+	dsn string
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                       { return c.drv }
+
 func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
 	if err != nil {
@@ -78,7 +97,9 @@ func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return &countingConn{inner: conn, n: c.n}, nil
 }
 
-// countingConn implements the interfaces of lib/pq's conn that database/sql uses.
+// countingConn implements the interfaces of lib/pq's and modernc.org/sqlite's
+// conns that database/sql uses; where the inner conn lacks one, it does what
+// database/sql does without it.
 type countingConn struct {
 	inner driver.Conn
 	n     *statements
@@ -127,17 +148,33 @@ func (c *countingConn) QueryContext(ctx context.Context, q string, args []driver
 	return c.inner.(driver.QueryerContext).QueryContext(ctx, q, args)
 }
 
-func (c *countingConn) Ping(ctx context.Context) error { return c.inner.(driver.Pinger).Ping(ctx) }
+func (c *countingConn) Ping(ctx context.Context) error {
+	if p, ok := c.inner.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
 
 func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
-	return c.inner.(driver.NamedValueChecker).CheckNamedValue(nv)
+	if ch, ok := c.inner.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip // database/sql's default conversion
 }
 
 func (c *countingConn) ResetSession(ctx context.Context) error {
-	return c.inner.(driver.SessionResetter).ResetSession(ctx)
+	if r, ok := c.inner.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
 }
 
-func (c *countingConn) IsValid() bool { return c.inner.(driver.Validator).IsValid() }
+func (c *countingConn) IsValid() bool {
+	if v, ok := c.inner.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
 
 type countingTx struct {
 	driver.Tx

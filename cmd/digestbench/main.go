@@ -141,17 +141,22 @@ func (b *bench) run(ctx context.Context) error {
 	var loadDB, runDB *store.DB
 	var err error
 	if strings.HasPrefix(o.reuse, "sqlite:") {
-		if runDB, err = store.Open(ctx, o.reuse); err != nil {
+		if loadDB, err = store.Open(ctx, o.reuse); err != nil {
 			return err
 		}
-		defer runDB.Close()
-		if _, err := runDB.Migrate(ctx); err != nil {
+		defer loadDB.Close()
+		if _, err := loadDB.Migrate(ctx); err != nil {
 			return err
 		}
-		if _, err := runDB.ExecContext(ctx, `DELETE FROM runs WHERE cadence = 'weekly' AND edition = ?`, digest.Edition(digest.Weekly, at)); err != nil {
+		if _, err := loadDB.ExecContext(ctx, `DELETE FROM runs WHERE cadence = 'weekly' AND edition = ?`, digest.Edition(digest.Weekly, at)); err != nil {
+			return err
+		}
+		if err := loadDB.GetContext(ctx, &b.o.subscribers, `SELECT count(*) FROM subscribers`); err != nil {
 			return err
 		}
 		b.printf("database    %s (reused; edition %s deleted)\n", o.reuse, digest.Edition(digest.Weekly, at))
+		runDB = b.countingSQLite(loadDB)
+		defer runDB.Close()
 		return b.measure(ctx, runDB)
 	} else if o.sqlite {
 		dir, err := os.MkdirTemp("", "digestbench")
@@ -165,8 +170,9 @@ func (b *bench) run(ctx context.Context) error {
 		if loadDB, err = store.Open(ctx, u); err != nil {
 			return err
 		}
-		runDB = loadDB
-		b.printf("database    SQLite %s (statements are not counted on SQLite)\n", u)
+		runDB = b.countingSQLite(loadDB)
+		defer runDB.Close()
+		b.printf("database    SQLite %s\n", u)
 	} else if strings.HasPrefix(o.reuse, "postgres") {
 		if loadDB, err = store.Open(ctx, o.reuse); err != nil {
 			return err
@@ -251,6 +257,16 @@ func (b *bench) countingDB(u string) (*store.DB, error) {
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return &store.DB{DB: db, Dialect: store.Postgres}, nil
+}
+
+// countingSQLite opens the SQLite database of db a second time, for the
+// run, through a driver that counts statements (the same DSN and pool size
+// as store.Open).
+func (b *bench) countingSQLite(db *store.DB) *store.DB {
+	run := *db
+	run.DB = sqlx.NewDb(sql.OpenDB(newCountingSQLite(db.Path(), &b.n)), "sqlite")
+	run.SetMaxOpenConns(4)
+	return &run
 }
 
 // planClock notes when the runner logs "planned", to split planning from sending.
@@ -386,10 +402,8 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 		mb(peak), hwm, mb(int64(maxHeap)), mb(int64(maxGo)), mb(sr.PeakRSS))
 	b.printf("cpu         run %.1f s (%.2f cores), sink %.1f s; all CPUs %.0f%% busy during the run (PostgreSQL and other users included)\n",
 		cpu.Seconds(), cpu.Seconds()/elapsed.Seconds(), sr.CPU.Seconds(), busy*100)
-	if db.Dialect == store.Postgres {
-		b.printf("sql         %d statements (%d queries, %d execs, %d transactions): %.3f per delivery\n",
-			stmts, b.n.queries.Load(), b.n.execs.Load(), b.n.begins.Load(), float64(stmts)/float64(max(1, p.Planned)))
-	}
+	b.printf("sql         %d statements (%d queries, %d execs, %d transactions): %.3f per delivery\n",
+		stmts, b.n.queries.Load(), b.n.execs.Load(), b.n.begins.Load(), float64(stmts)/float64(max(1, p.Planned)))
 	for _, st := range b.n.slowest(o.slowest) {
 		b.printf("  %7.2f s %6dx  %s\n", st.Time.Seconds(), st.Count, oneLine(st.Text, 110))
 	}
