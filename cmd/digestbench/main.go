@@ -4,7 +4,9 @@
 // runs the edition through digest.Runner with the real templates, signed links
 // and SMTP transport against a discarding loopback SMTP server in a child
 // process, and prints planning time, rendering and sending rates, whole-run
-// time, peak memory and the number of SQL statements. `make bench` runs it;
+// time, peak memory and the number of SQL statements. With -subscribers-list
+// it measures one edition per size and ends with a table of peak memory per
+// size. `make bench` runs it;
 // BENCHMARKS.md explains the method and records the results.
 package main
 
@@ -21,7 +23,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -99,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the generated data")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile of the run to this file")
+	sizes := fs.String("subscribers-list", "", "measure one edition per number of subscribers, e.g. 10000,100000,1000000 (each on a fresh database), and print a table of peak memory per size")
 	profile := fs.String("profile", "default", "data profile: default (the flags above) or listmonk (20,000 subscribers and few fresh articles, so that the mean message is about 20 KB, as in listmonk's published 20,000-subscriber campaign; explicit -subscribers/-articles win)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -120,14 +125,59 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if *sink {
 		return serveSink(stdin, stdout)
 	}
+	if *sizes != "" {
+		return runSizes(ctx, o, *sizes, stdout)
+	}
 	b := &bench{o: o, out: stdout}
 	return b.run(ctx)
+}
+
+// runSizes measures one edition per number of subscribers, each on a fresh
+// database, and ends with a table of the memory figures, which should stay
+// flat as subscribers grow.
+func runSizes(ctx context.Context, o options, list string, stdout io.Writer) error {
+	var sizes []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-subscribers-list %q: %q is not a positive number of subscribers", list, f)
+		}
+		sizes = append(sizes, n)
+	}
+	var rows []result
+	for _, n := range sizes {
+		o.subscribers = n
+		fmt.Fprintf(stdout, "\n== %d subscribers\n", n)
+		b := &bench{o: o, out: stdout}
+		if err := b.run(ctx); err != nil {
+			return fmt.Errorf("%d subscribers: %w", n, err)
+		}
+		rows = append(rows, b.res)
+		debug.FreeOSMemory() // what this size left behind does not count for the next
+	}
+	fmt.Fprintf(stdout, "\nmemory by size (peak RSS and Go heap peak of the run; flat means they do not grow with subscribers)\n")
+	fmt.Fprintf(stdout, "%12s %10s %10s %9s %10s %9s %10s %10s %8s\n", "subscribers", "deliveries", "selections", "plan s", "msgs/s", "run s", "peak RSS", "heap peak", "load")
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "%12d %10d %10d %9.1f %10.0f %9.1f %7.1f MB %7.1f MB %8s\n", r.Subscribers, r.Planned, r.Selections,
+			r.Plan.Seconds(), r.RunRate, r.Run.Seconds(), float64(r.PeakRSS)/(1<<20), float64(r.HeapPeak)/(1<<20), r.Load)
+	}
+	return nil
 }
 
 type bench struct {
 	o   options
 	out io.Writer
 	n   statements
+	res result // of the last measure
+}
+
+// result is what one measured edition gave, for the -subscribers-list table.
+type result struct {
+	Subscribers, Planned, Selections int
+	Plan, Run                        time.Duration
+	RunRate                          float64 // messages/s end to end
+	PeakRSS, HeapPeak                int64
+	Load                             string // 1-minute load average at the end
 }
 
 func (b *bench) printf(format string, args ...any) { fmt.Fprintf(b.out, format, args...) }
@@ -416,6 +466,8 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 		o.subscribers, p.Planned, p.Selections, planTime.Seconds(), s.Sent, sendTime.Seconds(), float64(s.Sent)/sendTime.Seconds(),
 		elapsed.Seconds(), float64(s.Sent)/elapsed.Seconds(), meanBytes, float64(peak)/(1<<20), float64(maxHeap)/(1<<20),
 		cpu.Seconds(), sr.CPU.Seconds(), stmts, sr.Duplicates, strings.ReplaceAll(loadAvg(), " ", "/"))
+	b.res = result{Subscribers: o.subscribers, Planned: p.Planned, Selections: p.Selections, Plan: planTime, Run: elapsed,
+		RunRate: float64(s.Sent) / elapsed.Seconds(), PeakRSS: peak, HeapPeak: int64(maxHeap), Load: strings.Fields(loadAvg())[0]}
 	if sr.Duplicates > 0 {
 		return fmt.Errorf("the sink received %d duplicate messages", sr.Duplicates)
 	}
