@@ -34,7 +34,7 @@ type Sender struct {
 	Transport mailer.Transport
 	Links     Links
 	Message   MessageOptions
-	Workers   int     // SMTP connections (default 4)
+	Workers   int     // SMTP connections (default 8, see BENCHMARKS.md "Connections")
 	Batch     int     // deliveries claimed at once (default 16)
 	Rate      float64 // messages per second over all workers; 0 = no limit
 	Now       func() time.Time
@@ -118,7 +118,7 @@ const networkStrikes = 3
 func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 	workers, batchSize := s.Workers, s.Batch
 	if workers <= 0 {
-		workers = 4
+		workers = 8
 	}
 	if batchSize <= 0 {
 		batchSize = 16

@@ -128,7 +128,7 @@ func settings() []setting {
 	g, st = str(func(c *Config) *string { return &c.PortalURL })
 	add(s("DIGEST_PORTAL_URL", "portal-url", "news portal URL for \"und N weitere Artikel\" (default "+DefaultPortalURL+")", groupMail, false, g, st))
 	g, st = positiveInt("DIGEST_SEND_WORKERS", func(c *Config) *int { return &c.SendWorkers })
-	add(s("DIGEST_SEND_WORKERS", "send-workers", "SMTP connections in parallel (default 4)", groupSend, false, g, st))
+	add(s("DIGEST_SEND_WORKERS", "send-workers", "SMTP connections in parallel (default 8)", groupSend, false, g, st))
 	g, st = positiveInt("DIGEST_SEND_BATCH", func(c *Config) *int { return &c.SendBatch })
 	add(s("DIGEST_SEND_BATCH", "send-batch", "deliveries a worker claims at once (default 16)", groupSend, false, g, st))
 	add(s("DIGEST_SEND_RATE", "send-rate", "messages per second over all workers, 0 = no limit (default 0)", groupSend, false,
@@ -248,7 +248,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		DB: store.DefaultURL, SMTP: DefaultSMTP, From: DefaultFrom, BaseURL: DefaultBaseURL,
 		Schedule: DefaultSchedule, ScheduleDaily: DefaultScheduleDaily, PortalURL: DefaultPortalURL,
-		SendWorkers: 4, SendBatch: 16, FeedInterval: 30 * time.Minute, LogLevel: slog.LevelInfo,
+		SendWorkers: 8, SendBatch: 16, FeedInterval: 30 * time.Minute, LogLevel: slog.LevelInfo,
 		set: map[string]bool{},
 	}
 	c.MailboxInterval = 5 * time.Minute

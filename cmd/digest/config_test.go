@@ -19,7 +19,7 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	if got := c.EffectiveListID(); got != "Kommune21 Digest <digest.kommune21.example>" {
 		t.Errorf("default List-Id = %q", got)
 	}
-	if c.DB != "sqlite:digest.db" || c.SMTP != "file:outbox" || c.SendWorkers != 4 || c.SendBatch != 16 || c.Schedule != DefaultSchedule {
+	if c.DB != "sqlite:digest.db" || c.SMTP != "file:outbox" || c.SendWorkers != 8 || c.SendBatch != 16 || c.Schedule != DefaultSchedule {
 		t.Fatalf("defaults = %+v", c)
 	}
 }
