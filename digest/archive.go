@@ -41,14 +41,14 @@ func ArchiveView(ctx context.Context, db *store.DB, tmpl *templates.Set, selecti
 	}
 	lib := &library{run: run, tmpl: tmpl, tax: tax, selections: map[int64]*selection{},
 		articles: map[int64]templates.Article{}, cache: map[int64]*list.Element{}, lru: list.New(), size: 1}
-	if err := lib.loadArticles(ctx, db, db.DB, `JOIN selection_articles sa ON sa.article_id = a.id WHERE sa.selection_id = ?`, selectionID); err != nil {
+	if err := lib.loadArticles(ctx, db, db.DB, `JOIN (SELECT u.value AS article_id FROM selections s CROSS JOIN `+db.EachID("s.article_ids", "u")+` WHERE s.id = ?) x ON x.article_id = a.id`, selectionID); err != nil {
 		return nil, fmt.Errorf("browser view of selection %d: %w", selectionID, err)
 	}
 	if err := lib.readSelections(ctx, db, db.DB, selectionID, 1); err != nil {
 		return nil, err
 	}
 	sel := lib.selections[selectionID]
-	if sel == nil || len(sel.articles) == 0 {
+	if sel == nil || len(sel.Articles) == 0 {
 		return nil, ErrNotArchived // pruned
 	}
 	return tmpl.WebView(lib.digestOf(sel))

@@ -160,7 +160,7 @@ func benchLibrary(b *testing.B, n int) *library {
 	for id := int64(1); id <= int64(n); id++ {
 		s := &selection{ID: id, ChoiceKey: "DE-HE|" + benchTopics[id%5] + "," + benchTopics[5+id%5], Total: 24}
 		for _, a := range r.Perm(200)[:20] {
-			s.articles = append(s.articles, int64(a+1))
+			s.Articles = append(s.Articles, int64(a+1))
 		}
 		lib.selections[id] = s
 	}

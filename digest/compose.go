@@ -32,7 +32,8 @@ type selection struct {
 	RunID     int64  `db:"run_id"` // read only in windows
 	ChoiceKey string `db:"choice_key"`
 	Total     int    `db:"total"`
-	articles  []int64
+	// Articles are the ids, newest first, capped (empty: none, or pruned).
+	Articles store.IDs `db:"article_ids"`
 }
 
 // library holds what rendering a run's digests needs: the taxonomy, the
@@ -110,7 +111,7 @@ func newLibrary(ctx context.Context, db *store.DB, q sqlx.QueryerContext, tmpl *
 	lib := &library{run: run, tmpl: tmpl, tax: tax, selections: map[int64]*selection{},
 		articles: map[int64]templates.Article{}, cache: map[int64]*list.Element{}, lru: list.New(), size: cacheSize}
 	if err := lib.loadArticles(ctx, db, q, `
-		JOIN (SELECT DISTINCT sa.article_id FROM selection_articles sa JOIN selections s ON s.id = sa.selection_id WHERE s.run_id = ?) x
+		JOIN (SELECT DISTINCT u.value AS article_id FROM selections s CROSS JOIN `+db.EachID("s.article_ids", "u")+` WHERE s.run_id = ?) x
 		ON x.article_id = a.id`, run.ID); err != nil {
 		return nil, err
 	}
@@ -123,12 +124,12 @@ func newLibrary(ctx context.Context, db *store.DB, q sqlx.QueryerContext, tmpl *
 func (lib *library) readSelections(ctx context.Context, db *store.DB, q sqlx.QueryerContext, from int64, span int) error {
 	run := lib.run
 	var sels []*selection
-	query, args := `SELECT id, choice_key, total FROM selections WHERE run_id = ? AND id >= ? ORDER BY id`, []any{run.ID, from}
+	query, args := `SELECT id, choice_key, total, article_ids FROM selections WHERE run_id = ? AND id >= ? ORDER BY id`, []any{run.ID, from}
 	if span > 0 {
 		// By primary key alone: with run_id in the condition PostgreSQL read
 		// all the run's selections through the (run_id, …) index for every
 		// window (48 ms each at 100,000 subscribers). Other runs' are skipped below.
-		query, args = `SELECT id, run_id, choice_key, total FROM selections WHERE id >= ? AND id < ? ORDER BY id`, []any{from, from + int64(span)}
+		query, args = `SELECT id, run_id, choice_key, total, article_ids FROM selections WHERE id >= ? AND id < ? ORDER BY id`, []any{from, from + int64(span)}
 	}
 	if err := sqlx.SelectContext(ctx, q, &sels, db.Rebind(query), args...); err != nil {
 		return fmt.Errorf("load selections of run %d: %w", run.ID, err)
@@ -140,26 +141,7 @@ func (lib *library) readSelections(ctx context.Context, db *store.DB, q sqlx.Que
 	for _, s := range sels {
 		lib.selections[s.ID] = s
 	}
-	// Every selection in [first, last] of this run was just read (and other
-	// runs' are not in the map), so the articles are read by key range alone.
-	rows, err := q.QueryxContext(ctx, db.Rebind(`
-		SELECT selection_id, article_id FROM selection_articles
-		WHERE selection_id >= ? AND selection_id <= ? ORDER BY selection_id, position`),
-		sels[0].ID, sels[len(sels)-1].ID)
-	if err != nil {
-		return fmt.Errorf("load selection articles of run %d: %w", run.ID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var sid, aid int64
-		if err := rows.Scan(&sid, &aid); err != nil {
-			return err
-		}
-		if s := lib.selections[sid]; s != nil {
-			s.articles = append(s.articles, aid)
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // selection returns selection id of the run (nil when it is not the run's),
@@ -255,7 +237,7 @@ func (lib *library) digestOf(s *selection) templates.Digest {
 	for _, c := range splitKey(topics) {
 		d.Topics = append(d.Topics, lib.topic(c))
 	}
-	for _, id := range s.articles {
+	for _, id := range s.Articles {
 		if a, ok := lib.articles[id]; ok {
 			d.Articles = append(d.Articles, a)
 		}

@@ -16,7 +16,15 @@
 //   - A delivery with an empty selection is "skipped": no articles, no email.
 //
 // The sent log is the deliveries themselves: a subscriber has received an article
-// when one of their sent deliveries' selections holds it. Open deliveries (pending,
+// when one of their sent deliveries' selections holds it. A selection holds its
+// articles as one id list column, selections.article_ids (PostgreSQL BIGINT[],
+// SQLite a JSON array; store.IDs), newest first and capped, written once per
+// selection with multi-row INSERTs into a temporary table and one UPDATE … FROM
+// (migration 00011; the earlier table of (selection, article) rows cost 1.5
+// million foreign-key-checked inserts per edition at 100,000 subscribers). The
+// list has no foreign key to articles: articles are never deleted, and a
+// reader skips an id it does not find. Pruning (PruneSentLog) sets the list to
+// NULL; a NULL list is an empty one. Open deliveries (pending,
 // retry) count as history too, so a later edition never repeats what an earlier
 // one is still sending; when a new edition of a cadence is planned, open deliveries
 // of older editions of that cadence expire (failed, "superseded") and their

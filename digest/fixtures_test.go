@@ -2,6 +2,8 @@ package digest_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -81,14 +83,21 @@ func (f fixture) digestOf(runID int64, email string) (keys []string, status stri
 	if err != nil {
 		return nil, "none"
 	}
-	err = f.db.SelectContext(ctx, &keys, f.db.Rebind(`
-		SELECT a.key FROM deliveries d
+	var ids store.IDs
+	err = f.db.GetContext(ctx, &ids, f.db.Rebind(`
+		SELECT sel.article_ids FROM deliveries d
 		JOIN subscribers s ON s.id = d.subscriber_id
-		JOIN selection_articles sa ON sa.selection_id = d.selection_id
-		JOIN articles a ON a.id = sa.article_id
-		WHERE d.run_id = ? AND s.email = ? ORDER BY sa.position`), runID, email)
-	if err != nil {
+		JOIN selections sel ON sel.id = d.selection_id
+		WHERE d.run_id = ? AND s.email = ?`), runID, email)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		f.t.Fatal(err)
+	}
+	for _, id := range ids {
+		var key string
+		if err := f.db.GetContext(ctx, &key, f.db.Rebind(`SELECT key FROM articles WHERE id = ?`), id); err != nil {
+			f.t.Fatalf("article %d of %s's digest: %v", id, email, err)
+		}
+		keys = append(keys, key)
 	}
 	return keys, status
 }

@@ -253,15 +253,18 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 
 	// 4. The new articles of every selection, newest first, capped, with the
 	//    count before the cap (select.go).
-	if err := temp("plan_totals", "selection_id BIGINT PRIMARY KEY, total INTEGER NOT NULL"); err != nil {
+	if err := temp("plan_totals", "selection_id BIGINT PRIMARY KEY, total INTEGER NOT NULL, article_ids "+db.IDsType()); err != nil {
 		return err
 	}
 	if err := p.selectArticles(ctx, tx, run, T, since); err != nil {
 		return fmt.Errorf("plan %s %s: select articles: %w", run.Cadence, run.Edition, err)
 	}
-	if _, err := exec("selection totals", `
-		UPDATE selections SET total = COALESCE((SELECT t.total FROM plan_totals t WHERE t.selection_id = selections.id), 0)
-		WHERE run_id = ? AND total < 0`, run.ID); err != nil {
+	if _, err := exec("selection articles", `
+		UPDATE selections SET total = t.total, article_ids = t.article_ids
+		FROM plan_totals t WHERE t.selection_id = selections.id`); err != nil {
+		return err
+	}
+	if _, err := exec("empty selections", `UPDATE selections SET total = 0 WHERE run_id = ? AND total < 0`, run.ID); err != nil {
 		return err
 	}
 

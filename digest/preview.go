@@ -68,10 +68,10 @@ func (s *Sender) Preview(ctx context.Context, p *Planner, email string, at time.
 		lib.links = s.Links
 	}
 	sel := lib.selections[item.SelectionID]
-	if sel == nil || len(sel.articles) == 0 {
+	if sel == nil || len(sel.Articles) == 0 {
 		return pv, nil
 	}
-	pv.Articles, pv.More = len(sel.articles), max(0, sel.Total-len(sel.articles))
+	pv.Articles, pv.More = len(sel.Articles), max(0, sel.Total-len(sel.Articles))
 	w := &sendWork{Sender: s, lib: lib, ob: &outbox{db: s.DB, run: lib.run, domain: s.Message.Domain}}
 	item.SubscriberID, item.Email, item.Name = &sub.ID, sub.Email, sub.Name
 	var html, text bytes.Buffer

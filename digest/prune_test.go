@@ -30,7 +30,7 @@ func TestPruneSentLog(t *testing.T) {
 		}
 		n, err := digest.PruneSentLog(ctx, db, day(14))
 		if err != nil || n != 1 {
-			t.Fatalf("pruned %d rows, %v; want the old run's one article", n, err)
+			t.Fatalf("pruned %d selections, %v; want the old run's one", n, err)
 		}
 		if got, status := f.digestOf(old.Run.ID, "a@example.org"); len(got) != 0 || status != "sent" {
 			t.Errorf("old run after pruning: %q (%s), want no articles and the delivery kept", got, status)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +19,8 @@ import (
 // its group has seen), a few hundred word operations instead of a join of
 // every selection with every article (which took PostgreSQL 23 s for 7,000
 // selections × 2,000 articles). The selections are read in pages in id order
-// and their articles written with multi-row INSERTs, so memory stays flat.
+// and their article lists (one id list per selection, see migration 00011)
+// written with multi-row INSERTs, so memory stays flat.
 
 // selectPage is how many selections are read at once.
 const selectPage = 2000
@@ -114,14 +114,14 @@ func loadCandidates(ctx context.Context, db *store.DB, tx *sqlx.Tx, T, since tim
 // repRow is a new selection with its group's choices and what its
 // representative member has seen in the window.
 type repRow struct {
-	SelectionID int64  `db:"selection_id"`
-	ChoiceKey   string `db:"choice_key"`
-	Seen        string `db:"seen"`
+	SelectionID int64     `db:"selection_id"`
+	ChoiceKey   string    `db:"choice_key"`
+	Seen        store.IDs `db:"seen"`
 }
 
-// selectArticles writes selection_articles (newest first, capped) and
-// plan_totals (the count before the cap, when not zero) for every selection
-// in plan_reps.
+// selectArticles writes plan_totals: for every selection in plan_reps with
+// new articles, the count before the cap and the articles (newest first,
+// capped) as one id list.
 func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, run Run, T, since time.Time) error {
 	db := p.DB
 	c, err := loadCandidates(ctx, db, tx, T, since)
@@ -130,17 +130,18 @@ func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, run Run, T, s
 	}
 	n, limit := len(c.ids), p.cap()
 	regions, topics, fresh := newBitset(n), newBitset(n), newBitset(n)
-	arts := newRowWriter(db, tx, "selection_articles", "selection_id, article_id, position")
-	totals := newRowWriter(db, tx, "plan_totals", "selection_id, total")
+	totals := newRowWriter(db, tx, "plan_totals", "selection_id, total, article_ids", "(?, ?, "+db.IDsArg()+")")
 	q := db.Rebind(`SELECT r.selection_id, r.choice_key,
-		COALESCE((SELECT ` + db.Agg("sa.article_id", ",", "sa.article_id") + `
+		(SELECT ` + db.IDsAgg("u.value") + `
 			FROM deliveries d JOIN runs ru ON ru.id = d.run_id
-			JOIN selection_articles sa ON sa.selection_id = d.selection_id
-			WHERE d.subscriber_id = r.rep AND ` + historyFilter + `), '') AS seen
+			JOIN selections hs ON hs.id = d.selection_id
+			CROSS JOIN ` + db.EachID("hs.article_ids", "u") + `
+			WHERE d.subscriber_id = r.rep AND ` + historyFilter + `) AS seen
 		FROM plan_reps r
 		WHERE r.selection_id > ? ORDER BY r.selection_id LIMIT ?`)
 	var after int64
 	var page []repRow
+	chosen := make([]int64, 0, limit)
 	for {
 		page = page[:0]
 		if err := tx.SelectContext(ctx, &page, q, run.ID, since, after, selectPage); err != nil {
@@ -156,35 +157,26 @@ func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, run Run, T, s
 			for i := range fresh {
 				fresh[i] = regions[i] & topics[i]
 			}
-			for _, s := range splitKey(r.Seen) {
-				id, err := strconv.ParseInt(s, 10, 64)
-				if err != nil {
-					return fmt.Errorf("seen article %q of selection %d: %w", s, r.SelectionID, err)
-				}
+			for _, id := range r.Seen {
 				if i, ok := c.pos[id]; ok {
 					fresh.clear(i)
 				}
 			}
-			total, position := 0, 0
+			total := 0
+			chosen = chosen[:0]
 			for wi, w := range fresh {
 				total += bits.OnesCount64(w)
-				for ; w != 0 && position < limit; w &= w - 1 {
-					position++
-					if err := arts.add(ctx, r.SelectionID, c.ids[wi*64+bits.TrailingZeros64(w)], position); err != nil {
-						return err
-					}
+				for ; w != 0 && len(chosen) < limit; w &= w - 1 {
+					chosen = append(chosen, c.ids[wi*64+bits.TrailingZeros64(w)])
 				}
 			}
 			if total > 0 {
-				if err := totals.add(ctx, r.SelectionID, total); err != nil {
+				if err := totals.add(ctx, r.SelectionID, total, db.IDsValue(chosen)); err != nil {
 					return err
 				}
 			}
 		}
 		after = page[len(page)-1].SelectionID
-	}
-	if err := arts.flush(ctx); err != nil {
-		return err
 	}
 	return totals.flush(ctx)
 }
@@ -199,10 +191,15 @@ type rowWriter struct {
 	args   []any
 }
 
-func newRowWriter(db *store.DB, tx *sqlx.Tx, table, cols string) *rowWriter {
+// newRowWriter writes rows of cols into table; tuple is the placeholders of
+// one row, e.g. "(?, ?, ?)" (empty: one "?" per column).
+func newRowWriter(db *store.DB, tx *sqlx.Tx, table, cols, tuple string) *rowWriter {
 	width := strings.Count(cols, ",") + 1
+	if tuple == "" {
+		tuple = "(?" + strings.Repeat(", ?", width-1) + ")"
+	}
 	return &rowWriter{db: db, tx: tx, prefix: "INSERT INTO " + table + " (" + cols + ") VALUES ",
-		tuple: "(?" + strings.Repeat(", ?", width-1) + ")", width: width, args: make([]any, 0, insertRows*width)}
+		tuple: tuple, width: width, args: make([]any, 0, insertRows*width)}
 }
 
 func (w *rowWriter) add(ctx context.Context, vals ...any) error {

@@ -48,7 +48,7 @@ func TestLibrary_Windows(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := all.selections[id]
-				if got == nil || got.ChoiceKey != want.ChoiceKey || got.Total != want.Total || !slices.Equal(got.articles, want.articles) {
+				if got == nil || got.ChoiceKey != want.ChoiceKey || got.Total != want.Total || !slices.Equal(got.Articles, want.Articles) {
 					t.Fatalf("selection %d: got %+v, want %+v", id, got, want)
 				}
 			}

@@ -5,7 +5,10 @@
 // Both dialects share one schema, kept as goose migrations embedded per dialect under
 // migrations/<dialect>. Application SQL is written once with "?" placeholders and
 // rebound for PostgreSQL; the few places where the dialects differ are the methods
-// of DB (Agg, Dialect) and nothing else.
+// of DB (Agg, TimeArg, the id list helpers IDsType, IDsArg, IDsValue, EachID,
+// IDsAgg, IDsLen, and Dialect) and nothing else. An id list column (IDs) is
+// BIGINT[] on PostgreSQL and a JSON array in a TEXT column on SQLite: both
+// drivers hand it to database/sql as text, which IDs scans in either form.
 //
 // Invariants:
 //   - Every command except "migrate" calls Check and refuses a database whose schema

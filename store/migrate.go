@@ -88,6 +88,19 @@ func (db *DB) MigrateTo(ctx context.Context, version int64) error {
 	return nil
 }
 
+// MigrateDownTo rolls back the applied migrations newer than version (for
+// tests of a migration's Down part).
+func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := db.provider(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate %s down to %d: %w", db, version, err)
+	}
+	return nil
+}
+
 // Version returns the schema version of the database (0 when never migrated)
 // and the newest version this binary knows.
 func (db *DB) Version(ctx context.Context) (current, latest int64, err error) {

@@ -177,7 +177,7 @@ type demoDelivery struct {
 func demoDeliveries(a *app, db *store.DB, runID int64) ([]demoDelivery, error) {
 	var ds []demoDelivery
 	err := db.SelectContext(a.ctx, &ds, db.Rebind(`
-		SELECT s.email, d.message_id, d.status, d.last_error, (SELECT count(*) FROM selection_articles sa WHERE sa.selection_id = d.selection_id) AS articles
+		SELECT s.email, d.message_id, d.status, d.last_error, COALESCE((SELECT `+db.IDsLen("sel.article_ids")+` FROM selections sel WHERE sel.id = d.selection_id), 0) AS articles
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
 		WHERE d.run_id = ? ORDER BY d.subscriber_id`), runID)
 	return ds, err

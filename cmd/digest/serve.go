@@ -77,7 +77,7 @@ func cmdServe(a *app, args []string) error {
 		{Name: "prune_sent_log", Every: purgeEvery, AtStart: true, Run: func(ctx context.Context) error {
 			n, err := digest.PruneSentLog(ctx, db, time.Now().Add(-digest.PruneAfter))
 			if n > 0 {
-				a.log.Info("pruned the sent log", "rows", n, "older_than", digest.PruneAfter.String())
+				a.log.Info("pruned the sent log", "selections", n, "older_than", digest.PruneAfter.String())
 			}
 			return err
 		}},

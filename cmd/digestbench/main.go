@@ -71,7 +71,6 @@ type options struct {
 	sendFor     time.Duration
 	render      bool
 	reuse       string
-	dropFKs     bool
 	slowest     int
 	keep        bool
 	seed        uint64
@@ -98,7 +97,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.BoolVar(&o.render, "render", true, "after the run, measure rendering alone (prepare + render + message, no SMTP)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the benchmark database (default: drop it)")
 	fs.StringVar(&o.reuse, "reuse", "", "measure again on a database kept by -keep (URL): the measured edition is deleted first, nothing is loaded")
-	fs.BoolVar(&o.dropFKs, "experiment-drop-selection-fks", false, "experiment: drop the foreign keys of selection_articles before the run (PostgreSQL; not what the product's schema does)")
 	fs.IntVar(&o.slowest, "slowest", 0, "print the N statements that took longest in all (PostgreSQL)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed of the generated data")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
@@ -339,13 +337,6 @@ func (h *planClock) WithGroup(string) slog.Handler            { return h }
 
 func (b *bench) measure(ctx context.Context, db *store.DB) error {
 	o := b.o
-	if o.dropFKs && db.Dialect == store.Postgres {
-		if _, err := db.ExecContext(ctx, `ALTER TABLE selection_articles DROP CONSTRAINT IF EXISTS selection_articles_selection_id_fkey,
-			DROP CONSTRAINT IF EXISTS selection_articles_article_id_fkey`); err != nil {
-			return err
-		}
-		b.printf("experiment  foreign keys of selection_articles dropped\n")
-	}
 	tmpl, err := templates.New(templates.Site{Name: "Kommune21 Digest", PortalURL: "https://www.kommune21.de",
 		Imprint: "Kommune21 Digest\nBeispielstraße 1, 12345 Beispielstadt", ReplyTo: "redaktion@kommune21.example"})
 	if err != nil {
