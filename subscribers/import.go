@@ -67,9 +67,10 @@ type ImportResult struct {
 }
 
 // Batch sizes keep every statement under SQLite's 32,766 and PostgreSQL's
-// 65,535 bind parameters while saving round trips. A batch of subscriberBatch
-// rows is looked up, classified and written before the next one is read.
+// 65,535 bind parameters while saving round trips. A batch of rowBatch rows
+// of the file is looked up, classified and written before the next one is read.
 const (
+	rowBatch        = 2000
 	subscriberBatch = 500  // 13 parameters a row
 	pairBatch       = 2000 // 2 parameters a row
 	keyBatch        = 1000
@@ -121,7 +122,7 @@ var ErrFileChanged = errors.New("the file changed while it was imported; nothing
 // twice, keeping only the digest of each address and the first
 // MaxReportedProblems problems; if there is any problem it returns them in one
 // *ImportError and writes nothing. The second pass reads the file again and,
-// in one transaction, looks up, classifies and writes subscriberBatch rows at
+// in one transaction, looks up, classifies and writes rowBatch rows at
 // a time with multi-row statements; a row that differs from an existing
 // subscriber without Update is a problem too, and then the transaction is
 // rolled back. If the bytes differ from the first pass the import fails with
@@ -233,7 +234,7 @@ func (s *Store) importRows(ctx context.Context, set *taxonomy.Set, src *rowSourc
 				return fmt.Errorf("import %s: %w", src.name, ErrFileChanged)
 			}
 			p.batch = append(p.batch, plannedRow{line: r.Line, sub: sub})
-			if len(p.batch) == subscriberBatch {
+			if len(p.batch) == rowBatch {
 				return p.flush(ctx)
 			}
 			return nil
@@ -427,15 +428,28 @@ func (w *importWriter) write(ctx context.Context, batch []plannedRow) error {
 			updates = append(updates, &batch[i])
 		}
 	}
-	if len(adds) > 0 {
-		if err := w.insertSubscribers(ctx, adds); err != nil {
-			return err
+	// Progress counts rows: each statement's subscribers, then the batch's
+	// remaining (unchanged) rows once its choices are written.
+	step := 0
+	advance := func(n int) {
+		step += n
+		if w.progress != nil {
+			w.progress(w.done+step, w.total)
 		}
 	}
-	if len(updates) > 0 {
-		if err := w.updateSubscribers(ctx, updates); err != nil {
+	for start := 0; start < len(adds); start += subscriberBatch {
+		chunk := adds[start:min(start+subscriberBatch, len(adds))]
+		if err := w.insertSubscribers(ctx, chunk); err != nil {
 			return err
 		}
+		advance(len(chunk))
+	}
+	for start := 0; start < len(updates); start += subscriberBatch {
+		chunk := updates[start:min(start+subscriberBatch, len(updates))]
+		if err := w.updateSubscribers(ctx, chunk); err != nil {
+			return err
+		}
+		advance(len(chunk))
 	}
 	var regionPairs, topicPairs []any // subscriber id, value, flattened
 	var clearRegions, clearTopics []int64
@@ -480,10 +494,8 @@ func (w *importWriter) write(ctx context.Context, batch []plannedRow) error {
 		return err
 	}
 	w.written += len(adds) + len(updates)
+	advance(len(batch) - step)
 	w.done += len(batch)
-	if w.progress != nil {
-		w.progress(w.done, w.total)
-	}
 	return nil
 }
 
