@@ -235,7 +235,8 @@ regions, topics, cadence. Several regions or topics in one cell are separated by
 contain commas ("Schmidt, Anna"). `+"`digest subscribers export`"+` writes this format.
 
 Every row is checked first and every problem is reported with its line, field and
-value; then nothing is imported and the exit code is 1. Otherwise one transaction
+value (the first 100, and how many there are); then nothing is imported and the exit
+code is 1. FILE "-" reads stdin (copied to a temporary file, as the file is read twice). Otherwise one transaction
 writes everything. Importing the same file again changes nothing. An existing address
 whose row differs is an error unless --update is given; existing subscribers keep their
 status, and a column the file lacks keeps its stored value.
