@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -94,107 +95,173 @@ func thousands(n int) string {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// ReadCSV reads an import file: a header line naming the columns (any order, any
-// case: email, name, regions, topics, cadence; email is required), then one
-// subscriber per line. Several regions or topics in one cell are separated by
-// ";" (a "," works too); an empty cell means all. The file is UTF-8 with or
-// without a byte order mark; fields may be quoted.
+// ReadCSV reads a whole import file into memory: a header line naming the
+// columns (any order, any case: email, name, regions, topics, cadence; email is
+// required), then one subscriber per line. Several regions or topics in one cell
+// are separated by ";" (a "," works too); an empty cell means all. The file is
+// UTF-8 with or without a byte order mark; fields may be quoted.
 //
-// It returns *ImportError listing every problem it can find: a bad header stops
-// at once, broken quoting stops there (the rest of the file cannot be trusted),
-// invalid UTF-8 and wrong field counts are reported for every line.
+// It returns *ImportError listing the problems it finds (the first
+// MaxReportedProblems of them, and their number): a bad header stops at once,
+// broken quoting stops there (the rest of the file cannot be trusted), invalid
+// UTF-8 and wrong field counts are reported for every line. Large files are
+// imported with Store.ImportFile, which reads them row by row with CSVReader.
 func ReadCSV(r io.Reader, name string) (*CSVFile, error) {
-	f := &CSVFile{Name: name, Columns: map[string]bool{}}
-	fail := func(problems ...*LineError) (*CSVFile, error) {
-		return nil, newImportError(name, problems)
+	cr, err := NewCSVReader(r, name)
+	if err != nil {
+		return nil, err
 	}
-	at := func(line int, format string, args ...any) *LineError {
-		return &LineError{File: name, Line: line, Err: fmt.Errorf(format, args...)}
+	f := &CSVFile{Name: name, Columns: cr.columns}
+	var problems problemList
+	for {
+		row, bad, err := cr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problems.add(err.(*LineError))
+			break
+		}
+		if len(bad) > 0 {
+			problems.add(bad...)
+			continue
+		}
+		f.Rows = append(f.Rows, row)
 	}
+	if problems.total > 0 {
+		return nil, problems.err(name)
+	}
+	return f, nil
+}
 
+// problemList keeps the first MaxReportedProblems problems and counts all.
+type problemList struct {
+	first []*LineError
+	total int
+}
+
+func (p *problemList) add(problems ...*LineError) {
+	for _, e := range problems {
+		p.total++
+		if len(p.first) < MaxReportedProblems {
+			p.first = append(p.first, e)
+		}
+	}
+}
+
+func (p *problemList) err(file string) *ImportError {
+	return &ImportError{File: file, Problems: p.first, Total: p.total}
+}
+
+// CSVReader reads an import file (the format of ReadCSV) one row at a time,
+// so that a file of any size is read in constant memory.
+type CSVReader struct {
+	name    string
+	columns map[string]bool // lowercased header names present
+	header  []string
+	index   map[string]int
+	cr      *csv.Reader
+	failed  bool
+}
+
+// NewCSVReader reads the header. A missing, unknown or repeated column, or a
+// header without email, is an *ImportError naming the header line.
+func NewCSVReader(r io.Reader, name string) (*CSVReader, error) {
+	c := &CSVReader{name: name, columns: map[string]bool{}, index: map[string]int{}}
+	fail := func(p *LineError) (*CSVReader, error) {
+		return nil, newImportError(name, []*LineError{p})
+	}
 	br := bufio.NewReader(r)
 	if head, err := br.Peek(3); err == nil && bytes.Equal(head, utf8BOM) {
 		br.Discard(3)
 	}
-	cr := csv.NewReader(br)
-	cr.ReuseRecord = false
-	header, err := cr.Read()
+	c.cr = csv.NewReader(br)
+	c.cr.ReuseRecord = true // Next copies what it keeps
+	header, err := c.cr.Read()
 	if errors.Is(err, io.EOF) {
-		return fail(at(0, "the file is empty: the first line must be the header %s", strings.Join(CSVColumns, ",")))
+		return fail(c.at(0, "the file is empty: the first line must be the header %s", strings.Join(CSVColumns, ",")))
 	}
 	if err != nil {
 		return fail(csvError(name, err))
 	}
+	header = slices.Clone(header)
+	c.header = header
 
 	// Header: every column known, none twice, email present.
-	hl, _ := cr.FieldPos(0)
-	index := map[string]int{}
+	hl, _ := c.cr.FieldPos(0)
 	var unknown []string
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		switch {
 		case !utf8.ValidString(h) || !known(h):
 			unknown = append(unknown, fmt.Sprintf("%q", strings.ToValidUTF8(strings.TrimSpace(header[i]), "\uFFFD")))
-		case f.Columns[h]:
-			return fail(at(hl, "the header names column %q twice: keep one", h))
+		case c.columns[h]:
+			return fail(c.at(hl, "the header names column %q twice: keep one", h))
 		default:
-			f.Columns[h] = true
-			index[h] = i
+			c.columns[h] = true
+			c.index[h] = i
 		}
 	}
 	if len(unknown) > 0 {
-		return fail(at(hl, "unknown column(s) %s in the header: the columns are %s (email required, the others optional, any order)",
+		return fail(c.at(hl, "unknown column(s) %s in the header: the columns are %s (email required, the others optional, any order)",
 			strings.Join(unknown, ", "), strings.Join(CSVColumns, ", ")))
 	}
-	if !f.Columns["email"] {
-		return fail(at(hl, "the header has no email column: the first line must name the columns, e.g. %s", strings.Join(CSVColumns, ",")))
+	if !c.columns["email"] {
+		return fail(c.at(hl, "the header has no email column: the first line must name the columns, e.g. %s", strings.Join(CSVColumns, ",")))
 	}
+	return c, nil
+}
 
-	var problems []*LineError
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
-				problems = append(problems, at(pe.StartLine, "%d field(s), but the header has %d: quote values that contain a comma, e.g. \"Schmidt, Anna\"", len(rec), len(header)))
-				continue
-			}
-			problems = append(problems, csvError(name, err))
-			return fail(problems...)
-		}
-		line, _ := cr.FieldPos(0)
-		bad := false
-		for i, v := range rec {
-			if !utf8.ValidString(v) {
-				l, col := cr.FieldPos(i)
-				problems = append(problems, at(l, "column %d (%s): not valid UTF-8: save the file as UTF-8", col, columnName(header, i)))
-				bad = true
-			}
-		}
-		if bad {
-			continue
-		}
-		row := Row{Line: line}
-		get := func(col string) string {
-			if i, ok := index[col]; ok {
-				return rec[i]
-			}
-			return ""
-		}
-		row.Email = unquoteFormula(get("email"))
-		row.Name = unquoteFormula(get("name"))
-		row.Regions = SplitCell(get("regions"))
-		row.Topics = SplitCell(get("topics"))
-		row.Cadence = get("cadence")
-		f.Rows = append(f.Rows, row)
+func (c *CSVReader) at(line int, format string, args ...any) *LineError {
+	return &LineError{File: c.name, Line: line, Err: fmt.Errorf(format, args...)}
+}
+
+// Has reports whether the file has the column.
+func (c *CSVReader) Has(column string) bool { return c.columns[column] }
+
+// Next returns the next row. A row with a wrong number of fields or invalid
+// UTF-8 comes back as its problems (bad), and reading can go on. At the end
+// of the file err is io.EOF; broken quoting is a *LineError after which the
+// rest of the file cannot be trusted and Next returns io.EOF.
+func (c *CSVReader) Next() (row Row, bad []*LineError, err error) {
+	if c.failed {
+		return Row{}, nil, io.EOF
 	}
-	if len(problems) > 0 {
-		return fail(problems...)
+	rec, err := c.cr.Read()
+	if errors.Is(err, io.EOF) {
+		return Row{}, nil, io.EOF
 	}
-	return f, nil
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+			return Row{}, []*LineError{c.at(pe.StartLine, "%d field(s), but the header has %d: quote values that contain a comma, e.g. \"Schmidt, Anna\"", len(rec), len(c.header))}, nil
+		}
+		c.failed = true
+		return Row{}, nil, csvError(c.name, err)
+	}
+	line, _ := c.cr.FieldPos(0)
+	for i, v := range rec {
+		if !utf8.ValidString(v) {
+			l, col := c.cr.FieldPos(i)
+			bad = append(bad, c.at(l, "column %d (%s): not valid UTF-8: save the file as UTF-8", col, columnName(c.header, i)))
+		}
+	}
+	if len(bad) > 0 {
+		return Row{}, bad, nil
+	}
+	get := func(col string) string {
+		if i, ok := c.index[col]; ok {
+			return rec[i]
+		}
+		return ""
+	}
+	row.Line = line
+	row.Email = unquoteFormula(get("email"))
+	row.Name = unquoteFormula(get("name"))
+	row.Regions = SplitCell(get("regions"))
+	row.Topics = SplitCell(get("topics"))
+	row.Cadence = get("cadence")
+	return row, nil, nil
 }
 
 func known(column string) bool {

@@ -1,8 +1,13 @@
 package subscribers
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -26,8 +31,13 @@ type ImportOptions struct {
 	DryRun bool
 	// Source is the consent source note; default the file's base name.
 	Source string
-	// Progress, when set, is called after each written batch with rows written so far.
+	// Progress, when set, is called after each written batch with the rows
+	// done so far and the rows of the file.
 	Progress func(done, total int)
+	// OnChange, when set, is called in file order with the outcome of every
+	// row of a dry run that passed every check, instead of collecting them in
+	// ImportResult.Changes (which grows with the file).
+	OnChange func(Change)
 }
 
 // Action is what an import does with one row.
@@ -50,13 +60,17 @@ type Change struct {
 // ImportResult counts what an import did (or, for a dry run, would do).
 type ImportResult struct {
 	Rows, Added, Updated, Unchanged int
-	Status                          Status   // status of added subscribers
-	Changes                         []Change // one per row, in file order
+	Status                          Status // status of added subscribers
+	// Changes has one entry per row, in file order, for a dry run without
+	// OnChange; an import that writes does not keep them.
+	Changes []Change
 }
 
 // Batch sizes keep every statement under SQLite's 32,766 and PostgreSQL's
-// 65,535 bind parameters while saving round trips.
+// 65,535 bind parameters while saving round trips. A batch of rowBatch rows
+// of the file is looked up, classified and written before the next one is read.
 const (
+	rowBatch        = 2000
 	subscriberBatch = 500  // 13 parameters a row
 	pairBatch       = 2000 // 2 parameters a row
 	keyBatch        = 1000
@@ -70,53 +84,190 @@ type plannedRow struct {
 	fields []string
 }
 
-// Import adds and (with Update) changes the subscribers of an import file, all
-// or nothing: every row is validated first and every problem is returned in one
-// *ImportError; then one transaction writes everything with batched statements.
+// rowSource gives the rows of an import file, as often as asked and the same
+// rows every time: Import reads a file twice.
+type rowSource struct {
+	name    string
+	columns map[string]bool
+	// each calls row for every row that parsed, and bad for the problems of
+	// every row that did not; it stops at the first error row returns.
+	each func(row func(Row) error, bad func(...*LineError)) error
+}
+
+func (src *rowSource) has(column string) bool { return src.columns[column] }
+
+// Import imports an import file read with ReadCSV; see ImportFile.
+func (s *Store) Import(ctx context.Context, set *taxonomy.Set, f *CSVFile, opts ImportOptions) (ImportResult, error) {
+	src := &rowSource{name: f.Name, columns: f.Columns, each: func(row func(Row) error, _ func(...*LineError)) error {
+		for _, r := range f.Rows {
+			if err := row(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	return s.importRows(ctx, set, src, opts)
+}
+
+// ErrFileChanged is returned (wrapped) by ImportFile when the file read the
+// second time is not the file that was checked; nothing was imported.
+var ErrFileChanged = errors.New("the file changed while it was imported; nothing was imported, run the import again")
+
+// ImportFile adds and (with Update) changes the subscribers of an import file
+// (the format of ReadCSV), all or nothing, in memory that does not grow with
+// the file beyond a 16-byte digest and a line number per address.
+//
+// open must give the same bytes every time it is called; ImportFile reads the
+// file twice. The first pass checks every row and finds addresses that occur
+// twice, keeping only the digest of each address and the first
+// MaxReportedProblems problems; if there is any problem it returns them in one
+// *ImportError and writes nothing. The second pass reads the file again and,
+// in one transaction, looks up, classifies and writes rowBatch rows at
+// a time with multi-row statements; a row that differs from an existing
+// subscriber without Update is a problem too, and then the transaction is
+// rolled back. If the bytes differ from the first pass the import fails with
+// ErrFileChanged and is rolled back.
+//
 // Existing subscribers keep their status and consent evidence; a column the
 // file lacks keeps its stored value.
-func (s *Store) Import(ctx context.Context, set *taxonomy.Set, f *CSVFile, opts ImportOptions) (ImportResult, error) {
-	now := store.T(s.now())
-	res := ImportResult{Rows: len(f.Rows), Status: StatusPending}
+func (s *Store) ImportFile(ctx context.Context, set *taxonomy.Set, name string, open func() (io.ReadCloser, error), opts ImportOptions) (ImportResult, error) {
+	var first []byte // digest of the file's bytes in the first pass
+	src := &rowSource{name: name}
+	src.each = func(row func(Row) error, bad func(...*LineError)) (err error) {
+		rc, err := open()
+		if err != nil {
+			return fmt.Errorf("import %s: %w", name, err)
+		}
+		defer rc.Close()
+		h := sha256.New()
+		cr, err := NewCSVReader(io.TeeReader(rc, h), name)
+		if err != nil {
+			return err
+		}
+		if src.columns == nil {
+			src.columns = cr.columns
+		}
+		for {
+			r, problems, err := cr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				bad(err.(*LineError))
+				break
+			}
+			if len(problems) > 0 {
+				bad(problems...)
+				continue
+			}
+			if err := row(r); err != nil {
+				return err
+			}
+		}
+		sum := h.Sum(nil)
+		if first == nil {
+			first = sum
+		} else if !bytes.Equal(first, sum) {
+			return fmt.Errorf("import %s: %w", name, ErrFileChanged)
+		}
+		return nil
+	}
+	return s.importRows(ctx, set, src, opts)
+}
+
+// importRows is Import and ImportFile: pass 1 checks, pass 2 classifies and writes.
+func (s *Store) importRows(ctx context.Context, set *taxonomy.Set, src *rowSource, opts ImportOptions) (ImportResult, error) {
+	res := ImportResult{Status: StatusPending}
 	if opts.Confirmed {
 		res.Status = StatusActive
 	}
 	source := opts.Source
 	if source == "" {
-		source = filepath.Base(f.Name)
+		source = filepath.Base(src.name)
 	}
 
-	plan, problems := validateRows(set, f)
-	if len(problems) > 0 {
-		return ImportResult{}, newImportError(f.Name, problems)
-	}
-
-	work := func(q sqlx.ExtContext) error {
-		if err := s.classify(ctx, q, f, plan, opts.Update); err != nil {
-			return err
+	// Pass 1: every row parses and validates, no address twice. Problems of
+	// the file's form come first, as ReadCSV reports them alone.
+	var csvProblems, problems problemList
+	keys := newKeySet()
+	err := src.each(func(r Row) error {
+		res.Rows++
+		sub, errs := r.Input.Validate(set)
+		for _, fe := range errs {
+			problems.add(&LineError{File: src.name, Line: r.Line, Err: fe})
 		}
-		for _, p := range plan {
-			res.Changes = append(res.Changes, Change{Line: p.line, Email: p.sub.Email, Action: p.action, Fields: p.fields})
-			switch p.action {
-			case ActionAdd:
-				res.Added++
-			case ActionUpdate:
-				res.Updated++
-			default:
-				res.Unchanged++
-			}
-		}
-		if opts.DryRun {
+		if len(errs) > 0 {
 			return nil
 		}
-		w := importWriter{s: s, q: q, now: now, progress: opts.Progress}
-		return w.write(ctx, f, plan, res.Status, source)
+		if first, dup := keys.add(EmailKey(sub.Email), r.Line); dup {
+			problems.add(&LineError{File: src.name, Line: r.Line, Err: &FieldError{Field: "email", Value: r.Email,
+				Msg: fmt.Sprintf("the same address as line %d (addresses are case-insensitive): keep one of lines %d and %d", first, first, r.Line)}})
+		}
+		return nil
+	}, csvProblems.add)
+	if err != nil {
+		return ImportResult{}, err
 	}
-	var err error
+	if csvProblems.total > 0 {
+		return ImportResult{}, csvProblems.err(src.name)
+	}
+	if problems.total > 0 {
+		return ImportResult{}, problems.err(src.name)
+	}
+	keys = nil
+
+	// Pass 2: look up, classify and (unless a dry run) write batch by batch.
+	pass2 := func(q sqlx.ExtContext, write bool, change func(Change)) error {
+		p := &importPass{s: s, q: q, src: src, update: opts.Update, res: &res, change: change}
+		if write {
+			p.w = &importWriter{s: s, q: q, now: store.T(s.now()), progress: opts.Progress, total: res.Rows, src: src}
+			consent := Consent{Source: source}
+			if res.Status == StatusActive {
+				consent = Consent{At: p.w.now, Method: "import", Source: source}
+			}
+			p.w.status, p.w.consent = res.Status, consent
+		}
+		res.Added, res.Updated, res.Unchanged = 0, 0, 0
+		err := src.each(func(r Row) error {
+			sub, errs := r.Input.Validate(set)
+			if len(errs) > 0 {
+				return fmt.Errorf("import %s: %w", src.name, ErrFileChanged)
+			}
+			p.batch = append(p.batch, plannedRow{line: r.Line, sub: sub})
+			if len(p.batch) == rowBatch {
+				return p.flush(ctx)
+			}
+			return nil
+		}, func(...*LineError) { p.changed = true })
+		if err == nil && p.changed {
+			err = fmt.Errorf("import %s: %w", src.name, ErrFileChanged)
+		}
+		if err == nil {
+			err = p.flush(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if p.problems.total > 0 {
+			return p.problems.err(src.name)
+		}
+		if p.w != nil {
+			return p.w.finish(ctx)
+		}
+		return nil
+	}
 	if opts.DryRun {
-		err = work(s.db)
+		collect := func(c Change) { res.Changes = append(res.Changes, c) }
+		if opts.OnChange != nil {
+			collect = nil
+		}
+		err = pass2(s.db, false, collect)
+		if err == nil && opts.OnChange != nil {
+			// Only a file without problems shows its changes: read it again.
+			err = pass2(s.db, false, opts.OnChange)
+		}
 	} else {
-		err = s.db.Tx(ctx, func(tx *sqlx.Tx) error { return work(tx) })
+		err = s.db.Tx(ctx, func(tx *sqlx.Tx) error { return pass2(tx, true, nil) })
 	}
 	if err != nil {
 		return ImportResult{}, err
@@ -124,34 +275,74 @@ func (s *Store) Import(ctx context.Context, set *taxonomy.Set, f *CSVFile, opts 
 	return res, nil
 }
 
-// validateRows checks every row and finds addresses that occur twice.
-func validateRows(set *taxonomy.Set, f *CSVFile) ([]plannedRow, []*LineError) {
-	var problems []*LineError
-	plan := make([]plannedRow, 0, len(f.Rows))
-	firstLine := make(map[string]int, len(f.Rows))
-	for _, r := range f.Rows {
-		sub, errs := r.Input.Validate(set)
-		for _, fe := range errs {
-			problems = append(problems, &LineError{File: f.Name, Line: r.Line, Err: fe})
-		}
-		if len(errs) > 0 {
-			continue
-		}
-		key := EmailKey(sub.Email)
-		if first, ok := firstLine[key]; ok {
-			problems = append(problems, &LineError{File: f.Name, Line: r.Line, Err: &FieldError{Field: "email", Value: r.Email,
-				Msg: fmt.Sprintf("the same address as line %d (addresses are case-insensitive): keep one of lines %d and %d", first, first, r.Line)}})
-			continue
-		}
-		firstLine[key] = r.Line
-		plan = append(plan, plannedRow{line: r.Line, sub: sub})
+// keySet remembers the addresses of an import file by a 128-bit prefix of the
+// SHA-256 of their identity key (EmailKey) and the line of their first row:
+// about 20 bytes an address plus the map's overhead, instead of the key and
+// the row. Two different addresses would need a 128-bit SHA-256 collision to
+// be taken for one.
+type keySet struct{ first map[[16]byte]int32 }
+
+func newKeySet() *keySet { return &keySet{first: make(map[[16]byte]int32)} }
+
+// add records key at line; if the key was seen before it returns that line and true.
+func (k *keySet) add(key string, line int) (int, bool) {
+	sum := sha256.Sum256([]byte(key))
+	var d [16]byte
+	copy(d[:], sum[:16])
+	if first, ok := k.first[d]; ok {
+		return int(first), true
 	}
-	return plan, problems
+	k.first[d] = int32(min(line, math.MaxInt32))
+	return 0, false
+}
+
+// importPass classifies (and with a writer writes) an import file batch by batch.
+type importPass struct {
+	s        *Store
+	q        sqlx.ExtContext
+	src      *rowSource
+	update   bool
+	res      *ImportResult
+	change   func(Change)
+	w        *importWriter // nil for a dry run
+	batch    []plannedRow
+	problems problemList
+	changed  bool // a row failed in pass 2 that passed pass 1
+}
+
+// flush classifies the batch, counts it and writes it unless a problem was
+// found (then the rest is only classified, to report every problem).
+func (p *importPass) flush(ctx context.Context) error {
+	if len(p.batch) == 0 {
+		return nil
+	}
+	batch := p.batch
+	p.batch = p.batch[:0]
+	if err := p.s.classify(ctx, p.q, p.src, batch, p.update, &p.problems); err != nil {
+		return err
+	}
+	for _, r := range batch {
+		switch r.action {
+		case ActionAdd:
+			p.res.Added++
+		case ActionUpdate:
+			p.res.Updated++
+		case ActionUnchanged:
+			p.res.Unchanged++
+		}
+		if p.change != nil && p.problems.total == 0 {
+			p.change(Change{Line: r.line, Email: r.sub.Email, Action: r.action, Fields: r.fields})
+		}
+	}
+	if p.w == nil || p.problems.total > 0 {
+		return nil
+	}
+	return p.w.write(ctx, batch)
 }
 
 // classify looks up the stored subscribers and decides add, update or unchanged
-// for every row; a differing row without update is a problem.
-func (s *Store) classify(ctx context.Context, q sqlx.QueryerContext, f *CSVFile, plan []plannedRow, update bool) error {
+// for every row; a differing row without update is a problem (its action stays empty).
+func (s *Store) classify(ctx context.Context, q sqlx.QueryerContext, f *rowSource, plan []plannedRow, update bool, problems *problemList) error {
 	existing := make(map[string]Subscriber)
 	for start := 0; start < len(plan); start += keyBatch {
 		end := min(start+keyBatch, len(plan))
@@ -171,7 +362,6 @@ func (s *Store) classify(ctx context.Context, q sqlx.QueryerContext, f *CSVFile,
 			existing[EmailKey(r.Email)] = r.subscriber()
 		}
 	}
-	var problems []*LineError
 	for i := range plan {
 		p := &plan[i]
 		old, ok := existing[EmailKey(p.sub.Email)]
@@ -181,19 +371,19 @@ func (s *Store) classify(ctx context.Context, q sqlx.QueryerContext, f *CSVFile,
 		}
 		// Start from the stored subscriber and apply the columns the file has.
 		merged := old
-		if f.Has("name") && p.sub.Name != old.Name {
+		if f.has("name") && p.sub.Name != old.Name {
 			merged.Name = p.sub.Name
 			p.fields = append(p.fields, "name")
 		}
-		if f.Has("regions") && !slices.Equal(p.sub.Regions, old.Regions) {
+		if f.has("regions") && !slices.Equal(p.sub.Regions, old.Regions) {
 			merged.Regions = p.sub.Regions
 			p.fields = append(p.fields, "regions")
 		}
-		if f.Has("topics") && !slices.Equal(p.sub.Topics, old.Topics) {
+		if f.has("topics") && !slices.Equal(p.sub.Topics, old.Topics) {
 			merged.Topics = p.sub.Topics
 			p.fields = append(p.fields, "topics")
 		}
-		if f.Has("cadence") && p.sub.Cadence != old.Cadence {
+		if f.has("cadence") && p.sub.Cadence != old.Cadence {
 			merged.Cadence = p.sub.Cadence
 			p.fields = append(p.fields, "cadence")
 		}
@@ -204,71 +394,71 @@ func (s *Store) classify(ctx context.Context, q sqlx.QueryerContext, f *CSVFile,
 		case update:
 			p.action = ActionUpdate
 		default:
-			problems = append(problems, &LineError{File: f.Name, Line: p.line, Err: &FieldError{Field: "email", Value: p.sub.Email,
+			problems.add(&LineError{File: f.name, Line: p.line, Err: &FieldError{Field: "email", Value: p.sub.Email,
 				Msg: fmt.Sprintf("already a subscriber (%s) with a different %s: run the import with --update to change it, or remove the row",
 					old.Status, strings.Join(p.fields, ", "))}})
 		}
 	}
-	if len(problems) > 0 {
-		return newImportError(f.Name, problems)
-	}
 	return nil
 }
 
-// importWriter writes a classified import with multi-row statements.
+// importWriter writes a classified import batch by batch with multi-row statements.
 type importWriter struct {
 	s        *Store
 	q        sqlx.ExtContext
+	src      *rowSource
 	now      time.Time
+	status   Status  // of added subscribers
+	consent  Consent // of added subscribers
 	progress func(done, total int)
-	done     int
-	total    int
+	done     int // rows of the file done
+	total    int // rows of the file
+	written  int // subscribers added or updated
 }
 
-func (w *importWriter) advance(n int) {
-	w.done += n
-	if w.progress != nil {
-		w.progress(w.done, w.total)
-	}
-}
-
-func (w *importWriter) write(ctx context.Context, f *CSVFile, plan []plannedRow, status Status, source string) error {
+// write writes one classified batch: its new subscribers, its changed ones,
+// and their region and topic choices.
+func (w *importWriter) write(ctx context.Context, batch []plannedRow) error {
 	var adds, updates []*plannedRow
-	for i := range plan {
-		switch plan[i].action {
+	for i := range batch {
+		switch batch[i].action {
 		case ActionAdd:
-			adds = append(adds, &plan[i])
+			adds = append(adds, &batch[i])
 		case ActionUpdate:
-			updates = append(updates, &plan[i])
+			updates = append(updates, &batch[i])
 		}
+	}
+	// Progress counts rows: each statement's subscribers, then the batch's
+	// remaining (unchanged) rows once its choices are written.
+	step := 0
+	advance := func(n int) {
+		step += n
+		if w.progress != nil {
+			w.progress(w.done+step, w.total)
+		}
+	}
+	for start := 0; start < len(adds); start += subscriberBatch {
+		chunk := adds[start:min(start+subscriberBatch, len(adds))]
+		if err := w.insertSubscribers(ctx, chunk); err != nil {
+			return err
+		}
+		advance(len(chunk))
+	}
+	for start := 0; start < len(updates); start += subscriberBatch {
+		chunk := updates[start:min(start+subscriberBatch, len(updates))]
+		if err := w.updateSubscribers(ctx, chunk); err != nil {
+			return err
+		}
+		advance(len(chunk))
 	}
 	var regionPairs, topicPairs []any // subscriber id, value, flattened
 	var clearRegions, clearTopics []int64
 	for _, p := range updates {
-		if f.Has("regions") {
+		if w.src.has("regions") {
 			clearRegions = append(clearRegions, p.sub.ID)
 		}
-		if f.Has("topics") {
+		if w.src.has("topics") {
 			clearTopics = append(clearTopics, p.sub.ID)
-		}
-	}
-	w.total = len(adds) + len(updates)
-	for _, p := range append(adds, updates...) {
-		w.total += len(p.sub.Regions) + len(p.sub.Topics)
-	}
-
-	consent := Consent{Source: source}
-	if status == StatusActive {
-		consent = Consent{At: w.now, Method: "import", Source: source}
-	}
-	for start := 0; start < len(adds); start += subscriberBatch {
-		if err := w.insertSubscribers(ctx, adds[start:min(start+subscriberBatch, len(adds))], status, consent); err != nil {
-			return err
-		}
-	}
-	for start := 0; start < len(updates); start += subscriberBatch {
-		if err := w.updateSubscribers(ctx, updates[start:min(start+subscriberBatch, len(updates))]); err != nil {
-			return err
 		}
 	}
 	if err := w.deleteChoices(ctx, "subscriber_regions", clearRegions); err != nil {
@@ -286,12 +476,12 @@ func (w *importWriter) write(ctx context.Context, f *CSVFile, plan []plannedRow,
 		}
 	}
 	for _, p := range updates {
-		if f.Has("regions") {
+		if w.src.has("regions") {
 			for _, code := range p.sub.Regions {
 				regionPairs = append(regionPairs, p.sub.ID, code)
 			}
 		}
-		if f.Has("topics") {
+		if w.src.has("topics") {
 			for _, slug := range p.sub.Topics {
 				topicPairs = append(topicPairs, p.sub.ID, slug)
 			}
@@ -303,10 +493,21 @@ func (w *importWriter) write(ctx context.Context, f *CSVFile, plan []plannedRow,
 	if err := w.insertPairs(ctx, "subscriber_topics (subscriber_id, topic_slug)", topicPairs); err != nil {
 		return err
 	}
+	w.written += len(adds) + len(updates)
+	advance(len(batch) - step)
+	w.done += len(batch)
+	return nil
+}
+
+// finish runs once after the last batch.
+func (w *importWriter) finish(ctx context.Context) error {
+	if w.progress != nil && w.done == 0 {
+		w.progress(0, w.total) // a file without rows
+	}
 	// After a bulk load PostgreSQL's planner still believes the tables are
 	// small until autovacuum catches up, and picks sequential scans for the
 	// next import and for run planning. Statistics are cheap to refresh.
-	if w.s.db.Dialect == store.Postgres && len(adds)+len(updates) >= analyzeAfter {
+	if w.s.db.Dialect == store.Postgres && w.written >= analyzeAfter {
 		if _, err := w.q.ExecContext(ctx, `ANALYZE subscribers, subscriber_regions, subscriber_topics`); err != nil {
 			return fmt.Errorf("analyze after import: %w", err)
 		}
@@ -329,7 +530,8 @@ func placeholders(rows, cols int, row string) string {
 	return b.String()
 }
 
-func (w *importWriter) insertSubscribers(ctx context.Context, batch []*plannedRow, status Status, c Consent) error {
+func (w *importWriter) insertSubscribers(ctx context.Context, batch []*plannedRow) error {
+	status, c := w.status, w.consent
 	args := make([]any, 0, len(batch)*13)
 	for _, p := range batch {
 		args = append(args, p.sub.Email, EmailKey(p.sub.Email), p.sub.Name, string(status), string(p.sub.Cadence),
@@ -368,7 +570,6 @@ func (w *importWriter) insertSubscribers(ctx context.Context, batch []*plannedRo
 		}
 		p.sub.ID = id
 	}
-	w.advance(len(batch))
 	return nil
 }
 
@@ -385,7 +586,6 @@ func (w *importWriter) updateSubscribers(ctx context.Context, batch []*plannedRo
 	if _, err := w.q.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("update subscribers: %w", err)
 	}
-	w.advance(len(batch))
 	return nil
 }
 
@@ -410,7 +610,6 @@ func (w *importWriter) insertPairs(ctx context.Context, into string, flat []any)
 		if _, err := w.q.ExecContext(ctx, query, chunk...); err != nil {
 			return fmt.Errorf("insert %s: %w", into, err)
 		}
-		w.advance(len(chunk) / 2)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -234,7 +235,8 @@ regions, topics, cadence. Several regions or topics in one cell are separated by
 contain commas ("Schmidt, Anna"). `+"`digest subscribers export`"+` writes this format.
 
 Every row is checked first and every problem is reported with its line, field and
-value; then nothing is imported and the exit code is 1. Otherwise one transaction
+value (the first 100, and how many there are); then nothing is imported and the exit
+code is 1. FILE "-" reads stdin (copied to a temporary file, as the file is read twice). Otherwise one transaction
 writes everything. Importing the same file again changes nothing. An existing address
 whose row differs is an error unless --update is given; existing subscribers keep their
 status, and a column the file lacks keeps its stored value.
@@ -256,32 +258,47 @@ request to addresses that never asked for one is itself unsolicited mail. Send i
 	if err != nil {
 		return err
 	}
-	var in io.Reader = a.stdin
 	name := pos[0]
+	path := name
 	if name == "-" {
 		name = "stdin"
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("import: %w", err)
-		}
-		defer f.Close()
-		in = f
 	}
-	file, err := subscribers.ReadCSV(in, name)
+	// The import reads the file twice (check, then write): stdin and other
+	// files that cannot be read again are copied to a temporary file first.
+	path, cleanup, err := rereadable(a, path)
 	if err != nil {
 		return err
 	}
+	defer cleanup()
 	opts := subscribers.ImportOptions{Confirmed: *confirmed, Update: *update, DryRun: *dryRun, Source: *source}
 	if *source == "" && pos[0] == "-" {
 		opts.Source = "stdin"
 	}
 	var bar *progressBar
 	if !*dryRun && isTerminal(a.stdout) {
-		bar = &progressBar{w: a.stdout, label: fmt.Sprintf("importing %d rows", len(file.Rows))}
-		opts.Progress = bar.update
+		bar = &progressBar{w: a.stdout}
+		opts.Progress = func(done, total int) {
+			bar.label = fmt.Sprintf("importing %d rows", total)
+			bar.update(done, total)
+		}
 	}
-	res, err := s.Import(a.ctx, set, file, opts)
+	var tw *tabwriter.Writer
+	if *dryRun {
+		tw = a.table()
+		fmt.Fprintln(tw, "LINE\tACTION\tEMAIL\tCHANGES")
+		shown := 0
+		opts.OnChange = func(c subscribers.Change) {
+			if c.Action == subscribers.ActionUnchanged {
+				return
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Line, c.Action, c.Email, strings.Join(c.Fields, ","))
+			if shown++; shown%dryRunBlock == 0 {
+				tw.Flush() // columns line up per block: the table is not kept in memory
+			}
+		}
+	}
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	res, err := s.ImportFile(a.ctx, set, name, open, opts)
 	if bar != nil {
 		bar.clear()
 	}
@@ -289,14 +306,6 @@ request to addresses that never asked for one is itself unsolicited mail. Send i
 		return err
 	}
 	if *dryRun {
-		tw := a.table()
-		fmt.Fprintln(tw, "LINE\tACTION\tEMAIL\tCHANGES")
-		for _, c := range res.Changes {
-			if c.Action == subscribers.ActionUnchanged {
-				continue
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Line, c.Action, c.Email, strings.Join(c.Fields, ","))
-		}
 		tw.Flush()
 		fmt.Fprintf(a.stdout, "dry run of %s: %d rows; would add %d (%s), update %d, leave %d unchanged; nothing was written\n",
 			name, res.Rows, res.Added, res.Status, res.Updated, res.Unchanged)
@@ -309,6 +318,49 @@ request to addresses that never asked for one is itself unsolicited mail. Send i
 			"run `digest subscribers resend-confirmation EMAIL` for those who asked to subscribe.\n", res.Added)
 	}
 	return nil
+}
+
+// dryRunBlock is how many rows of a dry run's table are aligned together.
+const dryRunBlock = 1000
+
+// rereadable returns a path that can be opened more than once with the bytes
+// of path ("-" is stdin): path itself for a regular file, otherwise a copy in
+// a temporary file that cleanup removes.
+func rereadable(a *app, path string) (string, func(), error) {
+	var in io.Reader = a.stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", nil, fmt.Errorf("import: %w", err)
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return "", nil, fmt.Errorf("import: %w", err)
+		}
+		if st.Mode().IsRegular() {
+			return path, func() {}, nil
+		}
+		in = f // a pipe (<(…), /dev/stdin) can be read only once
+	}
+	dir := a.getenv("TMPDIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	tmp, err := os.CreateTemp(dir, "digest-import-*.csv")
+	if err != nil {
+		return "", nil, fmt.Errorf("import: copy the input to a temporary file: %w", err)
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	_, err = io.Copy(tmp, in)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("import: copy the input to a temporary file: %w", err)
+	}
+	return tmp.Name(), cleanup, nil
 }
 
 // filterFlags reads --status, --region and --topic into a Filter.

@@ -291,9 +291,42 @@ func TestSubscribersImport(t *testing.T) {
 			}
 		})
 		t.Run("Stdin", func(t *testing.T) {
+			// stdin is copied to a temporary file (the import reads it twice),
+			// which is gone afterwards, also when the import fails.
+			tmp := t.TempDir()
+			c.env["TMPDIR"] = tmp
+			defer delete(c.env, "TMPDIR")
+			left := func() []string {
+				entries, err := os.ReadDir(tmp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				return names
+			}
 			out, stderr, code := c.run("email\nstdin@example.org\n", "subscribers", "import", "-", "--confirmed")
 			if code != 0 || !strings.Contains(out, "imported stdin: 1 rows; added 1 (active)") {
 				t.Fatalf("exit %d %q %q", code, out, stderr)
+			}
+			if show := c.ok("subscribers", "show", "stdin@example.org"); !strings.Contains(show, `source "stdin"`) {
+				t.Fatalf("consent source not stdin:\n%s", show)
+			}
+			if names := left(); len(names) != 0 {
+				t.Fatalf("temporary files left after an import from stdin: %q", names)
+			}
+			_, stderr, code = c.run("email\nstdin2@example.org\nbad-address\n", "subscribers", "import", "-", "--confirmed")
+			if code != 1 || !strings.Contains(stderr, `stdin:3: field "email" value "bad-address"`) {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			if names := left(); len(names) != 0 {
+				t.Fatalf("temporary files left after a failed import from stdin: %q", names)
+			}
+			out, stderr, code = c.run("email\nstdin3@example.org\n", "subscribers", "import", "-", "--dry-run")
+			if code != 0 || !strings.Contains(out, "2     add     stdin3@example.org") || len(left()) != 0 {
+				t.Fatalf("dry run from stdin: exit %d %q %q, left %q", code, out, stderr, left())
 			}
 		})
 	})
