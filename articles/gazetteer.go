@@ -280,6 +280,7 @@ type hit struct {
 	name  string
 	entry *gazEntry
 	prev  string // the word before the name, lower case
+	prev2 string // the word before that
 	next  string // the word after the name, lower case
 	whole bool   // the name is the whole text (a kicker such as "Huy")
 	// domain: the name is a web address ("www.petersberg.de"), which a
@@ -379,11 +380,14 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 			for j := range orig {
 				orig[j] = toks[i+j].orig
 			}
-			next := ""
+			next, prev2 := "", ""
 			if i+n < len(toks) {
 				next = toks[i+n].lower
 			}
-			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, next: next, whole: i == 0 && n == len(toks)})
+			if i > 1 {
+				prev2 = toks[i-2].lower
+			}
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next, whole: i == 0 && n == len(toks)})
 			return n
 		}
 	}
@@ -446,6 +450,10 @@ func (h hit) venue() bool {
 	return city
 }
 
+// inPlace reports whether the hit is only the place where something happens
+// ("in Hamburg", "nach Berlin").
+func (h hit) inPlace() bool { return h.prev == "in" || h.prev == "nach" }
+
 func (e *gazEntry) genitiveOK() bool {
 	if e.fixed != nil {
 		return e.kind == "land" || e.kind == "region"
@@ -475,7 +483,9 @@ func (h hit) lands(context map[string]bool) []string {
 	cands := slices.Clone(e.places)
 	// a name of several words ("Dillingen Saar", "Hohe Börde") is no ordinary
 	// word: it needs no cue
-	if !h.whole && !h.domain && !smallCue[h.prev] && !strings.Contains(h.name, " ") {
+	// "Bürgermeister von Chiemsee": the cue may stand before "von"
+	cue := smallCue[h.prev] || h.prev == "von" && smallCue[h.prev2] && h.prev2 != "in" && h.prev2 != "aus" && h.prev2 != "nach"
+	if !h.whole && !h.domain && !cue && !strings.Contains(h.name, " ") {
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.kind == "klein" })
 		if len(cands) == 0 {
 			return nil

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kommune21/digest/articles/topicmodel"
@@ -288,6 +289,14 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	anyBody := nationalBody(x.Kicker + " " + x.Title + " " + x.Teaser)
 	texts := map[string]string{"kicker": x.Kicker, "title": x.Title, "teaser": x.Teaser, "content": x.Content}
 	national := ""
+	berlinNamed := false // Berlin named other than as a venue anywhere in the article
+	for _, p := range parts {
+		for _, h := range p.hits {
+			if !h.inPlace() && !h.entry.weak && slices.Contains(h.lands(context), "DE-BE") {
+				berlinNamed = true
+			}
+		}
+	}
 	for _, p := range parts {
 		var strong []string
 		var reasons []Reason
@@ -316,7 +325,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.venue() {
+					if h.inPlace() && h.venue() {
 						venueOnly[l] = true
 					} else {
 						named[l] = true
@@ -343,6 +352,14 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 		}
 		if len(strong) > 0 {
 			strong, reasons = dropVenues(strong, reasons, venueOnly, named, &doubts, p.from)
+			if len(strong) > 0 && venueOnly["DE-BE"] && !berlinNamed && len(named) == 0 {
+				// "in Berlin gegründet", "Neuer Standort in Berlin": the capital
+				// as a mere venue is where federal things happen; only a Berlin
+				// named otherwise (the Senat, a Bezirk, "Berliner …") makes the
+				// article Berlin's
+				doubts = append(doubts, fmt.Sprintf("Berlin in %s is only a venue: ignored", p.from))
+				continue
+			}
 			if n := len(distinct(strong)); n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
 			}

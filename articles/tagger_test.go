@@ -191,6 +191,10 @@ func TestTagger_Cases(t *testing.T) {
 		{"a national body in the teaser leaves the title's venue", Text{Title: "Digitaler Bauantrag in Kulmbach gestartet", Teaser: "Die Abgeordnete (Bundestag) besuchte das Amt."}, "DE-BY", ""},
 		{"a paper named after a city does not count", Text{Title: "Forderungen für die Verwaltung von morgen", Teaser: "Die Dresdner Forderungen sind eine Grundlage."}, "DE", ""},
 		{"an organisation written with a space for its hyphen", Text{Title: "Austritt aus eGo Saar?"}, "DE-SL", ""},
+		{"Berlin only as a venue is nationwide", Text{Title: "Neuer Standort in Berlin", Teaser: "Der Campus hat ein neues Gebäude bezogen."}, "DE", ""},
+		{"Berlin named otherwise keeps its venue", Text{Title: "Berliner Bürgerämter öffnen wieder", Teaser: "Termine gibt es in Berlin online."}, "DE-BE", ""},
+		{"Berlin as a venue leaves another Land's place", Text{Title: "Preis in Berlin verliehen", Teaser: "Die Stadt Ulm gewinnt."}, "DE-BW", ""},
+		{"a cue before von", Text{Teaser: "Der Bürgermeister von Chiemsee freut sich."}, "DE-BY", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
