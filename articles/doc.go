@@ -72,10 +72,34 @@
 // `digest articles review` shows): "Halle" is Halle (Saale), "Frankfurt" is
 // Frankfurt am Main, "Frankenberg" alone is left out.
 //
+// A population of 0 (a Gemeinde of the official list that GeoNames lacks) is
+// unknown and counts as 1,000 in that comparison, so "Petersberg" stays
+// ambiguous rather than going to a village of 684. A name of several words
+// ("Dillingen Saar") and a web address ("www.petersberg.de") need no cue; a cue
+// may stand before "von" ("Bürgermeister von Chiemsee"). The administration
+// of a Gemeindeverband is matched as the Verband ("Verbandsgemeindeverwaltung
+// Ruwer" → "Verbandsgemeinde Ruwer"); a web address by its host
+// ("www.service-bw.de" → service-bw). A region of two Länder (Eifel, Harz,
+// Lausitz) narrows to the one the article names otherwise ("Landkreis
+// Vulkaneifel"). When no place is named at all, a type word that exists in one
+// Land only decides, with a doubt: Samtgemeinde → Niedersachsen,
+// Verbandsgemeinde and Ortsgemeinde → Rheinland-Pfalz (Sachsen-Anhalt's ten
+// Verbandsgemeinden are the known error; the review lists them).
+//
 // A city that is only the venue of a national body ("Der IT-Planungsrat tagte in
 // Düsseldorf", "Das BSI lud nach Berlin ein", "Dortmunder Erklärung des
 // Deutschen Städtetages") does not make the article regional; Explain records
-// the ignored venue as a doubt.
+// the ignored venue as a doubt. The national body counts for the part that
+// names it and the parts after it (kicker → title → teaser), never before:
+// "Digitaler Bauantrag in Kulmbach" stays Bayern when the teaser names an MP
+// "(Bundestag)". With a national body named anywhere, a dateline ("Berlin. …")
+// is a venue too. Whatever the body, a paper named after a city ("Dresdner
+// Forderungen", "… Erklärung", "… Thesen") does not count; a Land reached in a
+// part only as a venue ("stimmte in Hamburg zu") is dropped when the same part
+// names another Land otherwise; and Berlin reached only as a venue ("in Berlin
+// gegründet", "Neuer Standort in Berlin") is bundesweit unless Berlin is named
+// otherwise somewhere in the article ("Berliner Bürgerämter", "das Land Berlin"): the
+// capital is where federal things happen.
 //
 // Organisations serving several Länder (Dataport: Hamburg, Schleswig-Holstein,
 // Bremen, Sachsen-Anhalt, Niedersachsen) are weak: they tag all their Länder

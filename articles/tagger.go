@@ -355,7 +355,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			if len(strong) > 0 && venueOnly["DE-BE"] && !berlinNamed && len(named) == 0 {
 				// "in Berlin gegründet", "Neuer Standort in Berlin": the capital
 				// as a mere venue is where federal things happen; only a Berlin
-				// named otherwise (the Senat, a Bezirk, "Berliner …") makes the
+				// named otherwise ("das Land Berlin", "Berliner …") makes the
 				// article Berlin's
 				doubts = append(doubts, fmt.Sprintf("Berlin in %s is only a venue: ignored", p.from))
 				continue
