@@ -208,3 +208,26 @@ func TestTagger_Cases(t *testing.T) {
 		})
 	}
 }
+
+// The uncertain region decisions carry a doubt, so that `digest articles
+// review` lists them for staff.
+func TestTagger_RegionDoubts(t *testing.T) {
+	tg := mustTagger(t)
+	for _, c := range []struct {
+		name  string
+		text  Text
+		doubt string
+	}{
+		{"type word", Text{Teaser: "Die Verbandsgemeindeverwaltung bietet Termine online an."}, `Land only from the word "Verbandsgemeindeverwaltung" (no place named)`},
+		{"Berlin venue", Text{Title: "Neuer Standort in Berlin"}, "Berlin in title is only a venue: ignored"},
+		{"dateline", Text{Kicker: "Bundesregierung", Title: "Start", Teaser: "Berlin. Der Minister spricht."}, `"Berlin" in teaser is only the dateline of a report on Bundesregierung: ignored`},
+		{"unknown population", Text{Title: "Gemeinde Petersberg"}, `ambiguous place "Petersberg" in title ignored`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ex := tg.Explain(c.text)
+			if !slices.Contains(ex.Doubts, c.doubt) {
+				t.Errorf("regions %v, doubts %q: want %q", ex.Tags.Regions, ex.Doubts, c.doubt)
+			}
+		})
+	}
+}
