@@ -499,7 +499,7 @@ func gemeinden(path string) ([]place, error) {
 
 // gemeindeNames returns an official Gemeinde name, its spelled-out variants and
 // its short form: the part before an abbreviated qualifier (" a.", " b.", " i.",
-// " u.", " v.", " o.") or a slash.
+// " u.", " v.", " o.") or a slash, and the name without a leading "Stadt ".
 func gemeindeNames(name string) []string {
 	out := variants(name)
 	short := name
@@ -510,6 +510,10 @@ func gemeindeNames(name string) []string {
 	}
 	if short = strings.TrimSpace(short); short != name {
 		out = append(out, short)
+	}
+	// Thüringen lists its kreisfreie Städte as "Stadt Erfurt"
+	if rest, ok := strings.CutPrefix(name, "Stadt "); ok {
+		out = append(out, rest)
 	}
 	return out
 }
