@@ -167,7 +167,12 @@ func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
 		kind := f[2]
 		names := []string{f[0]}
 		switch kind {
-		case "land", "org", "region", "demonym":
+		case "org":
+			// "eGo-Saar" is also written "eGo Saar", "IT Baden-Württemberg" never "IT-Baden-…"
+			if strings.Contains(f[0], "-") && !strings.Contains(f[0], " ") {
+				names = append(names, strings.ReplaceAll(f[0], "-", " "))
+			}
+		case "land", "region", "demonym":
 		case "adj":
 			stem := strings.TrimSuffix(f[0], "*")
 			names = names[:0]
@@ -275,7 +280,12 @@ type hit struct {
 	name  string
 	entry *gazEntry
 	prev  string // the word before the name, lower case
+	prev2 string // the word before that
+	next  string // the word after the name, lower case
 	whole bool   // the name is the whole text (a kicker such as "Huy")
+	// domain: the name is a web address ("www.petersberg.de"), which a
+	// Gemeinde's own site names as surely as a cue word does
+	domain bool
 }
 
 // smallCue are the words before a name that make a small Gemeinde (kind
@@ -292,6 +302,15 @@ var smallCue = map[string]bool{
 // find returns the names in text, longest match first, left to right.
 func (g *Gazetteer) find(text string) []hit {
 	toks := tokenize(text)
+	for i := range toks {
+		// "Verbandsgemeindeverwaltung Wittlich-Land" is the administration of
+		// "Verbandsgemeinde Wittlich-Land": match it under the type word
+		if w, ok := verbandAdmin[toks[i].lower]; ok && i+1 < len(toks) {
+			if r, _ := utf8.DecodeRuneInString(toks[i+1].orig); unicode.IsUpper(r) {
+				toks[i] = token{orig: w, lower: strings.ToLower(w)}
+			}
+		}
+	}
 	var hits []hit
 	for i := 0; i < len(toks); {
 		n := g.matchAt(toks, i, &hits)
@@ -303,6 +322,12 @@ func (g *Gazetteer) find(text string) []hit {
 		prev := ""
 		if i > 0 {
 			prev = toks[i-1].lower
+		}
+		if h, ok := g.domainHit(t); ok {
+			h.prev = prev
+			hits = append(hits, h)
+			i++
+			continue
 		}
 		if strings.HasSuffix(t.lower, "s") && len(t.lower) > 4 {
 			// genitive: "Berlins", "Bayerns", "Sachsen-Anhalts", "des Saale-Orla-Kreises"
@@ -355,11 +380,46 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 			for j := range orig {
 				orig[j] = toks[i+j].orig
 			}
-			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, whole: i == 0 && n == len(toks)})
+			next, prev2 := "", ""
+			if i+n < len(toks) {
+				next = toks[i+n].lower
+			}
+			if i > 1 {
+				prev2 = toks[i-2].lower
+			}
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next, whole: i == 0 && n == len(toks)})
 			return n
 		}
 	}
 	return 0
+}
+
+// verbandAdmin maps the administration of a Gemeindeverband to the type word
+// the gazetteer writes before its name.
+var verbandAdmin = map[string]string{
+	"verbandsgemeindeverwaltung": "Verbandsgemeinde", "samtgemeindeverwaltung": "Samtgemeinde",
+	"amtsverwaltung": "Amt", "verbandsgemeinderat": "Verbandsgemeinde", "samtgemeinderat": "Samtgemeinde",
+}
+
+// domainHit resolves a web address ("www.service-bw.de", "www.dillingen-saar.de",
+// "petersberg.de") by its host name: an organisation or a place, whose parts
+// joined by hyphens may also be written with spaces.
+func (g *Gazetteer) domainHit(t token) (hit, bool) {
+	host, ok := strings.CutSuffix(t.lower, ".de")
+	if !ok || strings.HasPrefix(host, "-") {
+		return hit{}, false
+	}
+	host = strings.TrimPrefix(host, "www.")
+	if strings.Contains(host, ".") || host == "" {
+		return hit{}, false // a subdomain ("rlp.digitale-doerfer.de") names the host's owner, not the place
+	}
+	for _, key := range []string{host, strings.ReplaceAll(host, "-", " ")} {
+		title := strings.ToUpper(key[:1]) + key[1:]
+		if e, ok := g.lookup(key, title); ok && e.kind != "adj" && e.kind != "demonym" {
+			return hit{name: t.orig, entry: e, domain: true}, true
+		}
+	}
+	return hit{}, false
 }
 
 func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
@@ -390,6 +450,10 @@ func (h hit) venue() bool {
 	return city
 }
 
+// inPlace reports whether the hit is only the place where something happens
+// ("in Hamburg", "nach Berlin").
+func (h hit) inPlace() bool { return h.prev == "in" || h.prev == "nach" }
+
 func (e *gazEntry) genitiveOK() bool {
 	if e.fixed != nil {
 		return e.kind == "land" || e.kind == "region"
@@ -407,10 +471,21 @@ func (e *gazEntry) genitiveOK() bool {
 func (h hit) lands(context map[string]bool) []string {
 	e := h.entry
 	if e.fixed != nil {
+		if len(e.fixed) > 1 && e.kind == "region" {
+			// "Eifel" is Rheinland-Pfalz and Nordrhein-Westfalen: the Länder named
+			// elsewhere in the article say which
+			if in := slices.DeleteFunc(slices.Clone(e.fixed), func(l string) bool { return !context[l] }); len(in) > 0 {
+				return in
+			}
+		}
 		return e.fixed
 	}
 	cands := slices.Clone(e.places)
-	if !h.whole && !smallCue[h.prev] {
+	// a name of several words ("Dillingen Saar", "Hohe Börde") is no ordinary
+	// word: it needs no cue
+	// "Bürgermeister von Chiemsee": the cue may stand before "von"
+	cue := smallCue[h.prev] || h.prev == "von" && smallCue[h.prev2] && h.prev2 != "in" && h.prev2 != "aus" && h.prev2 != "nach"
+	if !h.whole && !h.domain && !cue && !strings.Contains(h.name, " ") {
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.kind == "klein" })
 		if len(cands) == 0 {
 			return nil
@@ -434,11 +509,22 @@ func (h hit) lands(context map[string]bool) []string {
 	if len(inContext) == 1 {
 		return []string{inContext[0].land}
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].pop > cands[j].pop })
-	if len(cands) > 1 && cands[0].pop >= 2*cands[1].pop {
+	sort.Slice(cands, func(i, j int) bool { return knownPop(cands[i].pop) > knownPop(cands[j].pop) })
+	if len(cands) > 1 && cands[0].pop >= 2*knownPop(cands[1].pop) {
 		return []string{cands[0].land}
 	}
 	return nil // ambiguous
+}
+
+// knownPop is the population a size comparison assumes: a Gemeinde of the
+// official list that GeoNames lacks has population 0, which means "unknown"
+// (it may be a new Gemeinde such as Geestland), not "empty": a village of 684
+// does not outweigh it.
+func knownPop(pop int) int {
+	if pop == 0 {
+		return 1000
+	}
+	return pop
 }
 
 func filterKind(cs []candidate, keep func(candidate) bool) []candidate {

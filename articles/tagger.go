@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kommune21/digest/articles/topicmodel"
@@ -282,16 +283,55 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	var doubts []string
 	var weak []string
 	var weakReasons []Reason
-	national := nationalBody(x.Kicker + " " + x.Title + " " + x.Teaser)
+	// A national body makes a venue ("tagte in Düsseldorf") in the part that
+	// names it and in the parts after it, not before: "Digitaler Bauantrag in
+	// Kulmbach" stays Bayern when the teaser names an MP "(Bundestag)".
+	anyBody := nationalBody(x.Kicker + " " + x.Title + " " + x.Teaser)
+	texts := map[string]string{"kicker": x.Kicker, "title": x.Title, "teaser": x.Teaser, "content": x.Content}
+	national := ""
+	berlinNamed := false // Berlin named other than as a venue anywhere in the article
+	for _, p := range parts {
+		for _, h := range p.hits {
+			if !h.inPlace() && !h.entry.weak && slices.Contains(h.lands(context), "DE-BE") {
+				berlinNamed = true
+			}
+		}
+	}
 	for _, p := range parts {
 		var strong []string
 		var reasons []Reason
-		for _, h := range p.hits {
-			if national != "" && h.venue() {
+		if national == "" && p.from != "content" {
+			national = nationalBody(texts[p.from])
+		}
+		venueOnly := map[string]bool{} // Länder reached in this part only through a venue
+		named := map[string]bool{}     // Länder reached in this part otherwise
+		for i, h := range p.hits {
+			// a dateline ("Berlin. Karsten Wildberger …") says where the report
+			// was written: a venue when a national body is named anywhere
+			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name)
+			switch {
+			case national != "" && h.venue():
 				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
+				continue
+			case anyBody != "" && dateline:
+				doubts = append(doubts, fmt.Sprintf("%q in %s is only the dateline of a report on %s: ignored", h.name, p.from, anyBody))
+				continue
+			case h.entry.kind == "demonym" && declarationWords[h.next]:
+				// "Dresdner Forderungen", "Dortmunder Erklärung": a paper named
+				// after where it was adopted
+				doubts = append(doubts, fmt.Sprintf("%q in %s names where a paper was adopted: ignored", h.name+" "+h.next, p.from))
 				continue
 			}
 			lands := h.lands(context)
+			if !h.entry.weak {
+				for _, l := range lands {
+					if h.inPlace() && h.venue() {
+						venueOnly[l] = true
+					} else {
+						named[l] = true
+					}
+				}
+			}
 			if h.entry.weak {
 				if len(weak) == 0 && len(lands) > 0 {
 					weak = lands
@@ -311,6 +351,15 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			}
 		}
 		if len(strong) > 0 {
+			strong, reasons = dropVenues(strong, reasons, venueOnly, named, &doubts, p.from)
+			if len(strong) > 0 && venueOnly["DE-BE"] && !berlinNamed && len(named) == 0 {
+				// "in Berlin gegründet", "Neuer Standort in Berlin": the capital
+				// as a mere venue is where federal things happen; only a Berlin
+				// named otherwise ("das Land Berlin", "Berliner …") makes the
+				// article Berlin's
+				doubts = append(doubts, fmt.Sprintf("Berlin in %s is only a venue: ignored", p.from))
+				continue
+			}
 			if n := len(distinct(strong)); n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
 			}
@@ -324,8 +373,86 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 		doubts = append(doubts, "Länder only from an organisation serving several Länder")
 		return weak, weakReasons, doubts
 	}
+	if land, word, ok := verbandTypeLand(x); ok {
+		doubts = append(doubts, fmt.Sprintf("Land only from the word %q (no place named)", word))
+		return []string{land}, []Reason{{Tag: land, From: "type word", Evidence: word}}, doubts
+	}
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+// dropVenues removes the Länder that a part reaches only through a venue ("in
+// Hamburg") when the same part names another Land otherwise: "Der
+// Verwaltungsrat stimmte in Hamburg zu, dass die schleswig-holsteinischen
+// Kommunen …" is about Schleswig-Holstein.
+func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]bool, doubts *[]string, from string) ([]string, []Reason) {
+	drop := map[string]bool{}
+	for l := range venueOnly {
+		if !named[l] && len(named) > 0 {
+			drop[l] = true
+		}
+	}
+	if len(drop) == 0 {
+		return strong, reasons
+	}
+	var s []string
+	var r []Reason
+	for _, l := range strong {
+		if !drop[l] {
+			s = append(s, l)
+		}
+	}
+	for _, rs := range reasons {
+		if drop[rs.Tag] {
+			*doubts = append(*doubts, fmt.Sprintf("%q in %s is only where something took place beside another Land: ignored", rs.Evidence, from))
+			continue
+		}
+		r = append(r, rs)
+	}
+	return s, r
+}
+
+// isDateline reports whether text begins with name and a full stop, the
+// dateline of a report ("Berlin. …", "Neustadt/WN. …").
+func isDateline(text, name string) bool {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(text), name)
+	if !ok {
+		return false
+	}
+	if i := strings.IndexByte(rest, '.'); i >= 0 && i <= 4 && !strings.ContainsAny(rest[:i], " ") {
+		return true
+	}
+	return false
+}
+
+// declarationWords follow a city's demonym in the name of a paper adopted
+// there ("Dresdner Forderungen", "Dortmunder Erklärung").
+var declarationWords = map[string]bool{
+	"erklärung": true, "forderungen": true, "thesen": true, "appell": true, "manifest": true,
+	"resolution": true, "deklaration": true, "beschlüsse": true, "charta": true, "agenda": true,
+}
+
+// verbandTypes are the kinds of Gemeinde and Gemeindeverband that exist in
+// one Land only, by its Gemeindeordnung: a text that names no place but its
+// "Samtgemeindeverwaltung" is from Niedersachsen. Verbandsgemeinden are
+// Rheinland-Pfalz's (129; Sachsen-Anhalt has 10), Ortsgemeinden too.
+var verbandTypes = []struct{ prefix, land string }{
+	{"samtgemeinde", "DE-NI"}, {"verbandsgemeinde", "DE-RP"}, {"ortsgemeinde", "DE-RP"},
+}
+
+// verbandTypeLand returns the Land of the first one-Land type word in the
+// article ("Verbandsgemeindeverwaltung"), the word and true.
+func verbandTypeLand(x Text) (string, string, bool) {
+	for _, part := range []string{x.Kicker, x.Title, x.Teaser, x.Content} {
+		for _, t := range tokenize(part) {
+			for _, v := range verbandTypes {
+				if strings.HasPrefix(t.lower, v.prefix) {
+					return v.land, t.orig, true
+				}
+			}
+		}
+	}
+	return "", "", false
 }
 
 // nationalWords name federal bodies and nationwide associations: a city that

@@ -178,6 +178,23 @@ func TestTagger_Cases(t *testing.T) {
 		{"the teaser counts when the title names no place", Text{Title: "Smarte Stadt", Teaser: "Eine Referentin aus Ulm nennt Beispiele."}, "DE-BW", ""},
 		{"genitive of a Kreis", Text{Title: "Das Landratsamt des Saale-Orla-Kreises führt die E-Akte ein"}, "DE-TH", ""},
 		{"a demonym that is a first name does not count", Text{Title: "Staatssekretär Werner Koch zur Cybersicherheit"}, "DE", ""},
+		{"a Gemeinde of the official list that GeoNames lacks", Text{Kicker: "Geestland", Title: "Rollendes Rathaus"}, "DE-NI", ""},
+		{"a town named with its official qualifier resolves the short name", Text{Title: "Stadt Dillingen öffnet ein virtuelles Rathaus", Teaser: "Die City-App „Dillingen Saar“ hilft dabei."}, "DE-SL", ""},
+		{"an unknown population does not lose to a village", Text{Title: "Neue Homepage der Gemeinde Petersberg"}, "DE", ""},
+		{"the administration of a Gemeindeverband", Text{Title: "Die Amtsverwaltung Hüttener Berge bietet Termine online"}, "DE-SH", ""},
+		{"a type word of one Land when no place is named", Text{Teaser: "In der Samtgemeindeverwaltung gibt es künftig einen Termintag."}, "DE-NI", ""},
+		{"a web address names its organisation", Text{Teaser: "Informationen finden Bürger unter „www.service-bw.de“."}, "DE-BW", ""},
+		{"a web address names its Gemeinde", Text{Teaser: "Die Stadt stellt alles unter www.dillingen-saar.de bereit."}, "DE-SL", ""},
+		{"a region of two Länder narrowed by the Kreis named", Text{Title: "Digitalisierung in der Eifel", Teaser: "Der Landkreis Vulkaneifel bucht Termine online."}, "DE-RP", ""},
+		{"a venue beside another Land does not count", Text{Teaser: "Der Verwaltungsrat stimmte in Hamburg zu, dass die schleswig-holsteinischen Kommunen Träger werden."}, "DE-SH", ""},
+		{"a dateline of a federal report does not count", Text{Kicker: "Bundesregierung", Title: "Wie der Start des Digitalministeriums gelingt", Teaser: "Berlin. Der Minister stellt sich vor."}, "DE", ""},
+		{"a national body in the teaser leaves the title's venue", Text{Title: "Digitaler Bauantrag in Kulmbach gestartet", Teaser: "Die Abgeordnete (Bundestag) besuchte das Amt."}, "DE-BY", ""},
+		{"a paper named after a city does not count", Text{Title: "Forderungen für die Verwaltung von morgen", Teaser: "Die Dresdner Forderungen sind eine Grundlage."}, "DE", ""},
+		{"an organisation written with a space for its hyphen", Text{Title: "Austritt aus eGo Saar?"}, "DE-SL", ""},
+		{"Berlin only as a venue is nationwide", Text{Title: "Neuer Standort in Berlin", Teaser: "Der Campus hat ein neues Gebäude bezogen."}, "DE", ""},
+		{"Berlin named otherwise keeps its venue", Text{Title: "Berliner Bürgerämter öffnen wieder", Teaser: "Termine gibt es in Berlin online."}, "DE-BE", ""},
+		{"Berlin as a venue leaves another Land's place", Text{Title: "Preis in Berlin verliehen", Teaser: "Die Stadt Ulm gewinnt."}, "DE-BW", ""},
+		{"a cue before von", Text{Teaser: "Der Bürgermeister von Chiemsee freut sich."}, "DE-BY", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,6 +204,29 @@ func TestTagger_Cases(t *testing.T) {
 			}
 			if c.wantTopics != "" && strings.Join(got.Topics, ",") != c.wantTopics {
 				t.Errorf("topics = %s, want %s", strings.Join(got.Topics, ","), c.wantTopics)
+			}
+		})
+	}
+}
+
+// The uncertain region decisions carry a doubt, so that `digest articles
+// review` lists them for staff.
+func TestTagger_RegionDoubts(t *testing.T) {
+	tg := mustTagger(t)
+	for _, c := range []struct {
+		name  string
+		text  Text
+		doubt string
+	}{
+		{"type word", Text{Teaser: "Die Verbandsgemeindeverwaltung bietet Termine online an."}, `Land only from the word "Verbandsgemeindeverwaltung" (no place named)`},
+		{"Berlin venue", Text{Title: "Neuer Standort in Berlin"}, "Berlin in title is only a venue: ignored"},
+		{"dateline", Text{Kicker: "Bundesregierung", Title: "Start", Teaser: "Berlin. Der Minister spricht."}, `"Berlin" in teaser is only the dateline of a report on Bundesregierung: ignored`},
+		{"unknown population", Text{Title: "Gemeinde Petersberg"}, `ambiguous place "Petersberg" in title ignored`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ex := tg.Explain(c.text)
+			if !slices.Contains(ex.Doubts, c.doubt) {
+				t.Errorf("regions %v, doubts %q: want %q", ex.Tags.Regions, ex.Doubts, c.doubt)
 			}
 		})
 	}
