@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kommune21/digest/digest"
 	"github.com/kommune21/digest/internal/smtptest"
@@ -155,6 +156,21 @@ func TestSender_OneRecordFailureStopsSending(t *testing.T) {
 		// The sixth delivery in claim order.
 		bad := f.id(`SELECT id FROM deliveries WHERE run_id = ? ORDER BY id LIMIT 1 OFFSET 5`, plan.Run.ID)
 		failSentRecords(t, db, fmt.Sprintf("NEW.id = %d", bad))
+		// The first six deliveries go through at once; every later one takes
+		// the relay 300 ms. So the pace is the relay's, not the scheduler's:
+		// on a loaded machine the failing record still lands while each other
+		// worker has at most one message in flight, and a sender that did not
+		// stop would deliver all the others (the bound below then fails).
+		srv.FailData("*", smtptest.Delay(300*time.Millisecond))
+		var first []string
+		if err := db.SelectContext(ctx, &first, db.Rebind(`
+			SELECT s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+			WHERE d.run_id = ? ORDER BY d.id LIMIT 6`), plan.Run.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, addr := range first {
+			srv.FailData(addr, smtptest.Delay(0))
+		}
 		_, err = r.Sender.Send(ctx, plan.Run)
 		if re := checkRecordError(t, err); re.DeliveryID != bad || re.RunID != plan.Run.ID {
 			t.Fatalf("error names delivery %d of run %d, want %d of run %d", re.DeliveryID, re.RunID, bad, plan.Run.ID)
