@@ -92,6 +92,9 @@ func appendWire(dst []byte, m *Message, c *checked, bulk, eightBit bool) (out []
 		h("Content-Type", parts[0].ctype)
 		dst = append(dst, "\r\n"...)
 		if dst, ok = appendPart(dst, parts[0].body); ok && !bytes.HasSuffix(dst, []byte("\r\n")) {
+			if !eightBit {
+				dst = append(dst, '=') // a soft break: the body keeps its missing last line break
+			}
 			dst = append(dst, "\r\n"...)
 		}
 		return dst, ok

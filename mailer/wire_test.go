@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"strings"
 	"sync"
@@ -185,5 +186,29 @@ func TestSend_SameContentWithAndWithout8BITMIME(t *testing.T) {
 				t.Errorf("Subject = %q, want %q", d, m.Subject)
 			}
 		})
+	}
+}
+
+// A single-part message without a last line break arrives without one when
+// it goes quoted-printable.
+func TestSend_SinglePartQuotedPrintableKeepsItsEnd(t *testing.T) {
+	s := smtptest.Start(t)
+	tr, _ := without8BITMIME(t, s)
+	c := open(t, tr)
+	m := sample("r1.d4@x.example", "leser@example.org")
+	m.Text, m.HTML = []byte("Grüße\n.Ende ohne Zeilenumbruch"), nil
+	if err := c.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	p := parse(t, s.WaitFor(t, 1, 5*time.Second)[0].Data)
+	if len(p.Parts) != 1 || !strings.Contains(p.Raw, "quoted-printable") {
+		t.Fatalf("want one quoted-printable part:\n%s", p.Raw)
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(p.Parts[0].Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.ReplaceAll(string(body), "\r\n", "\n"), string(m.Text); got != want {
+		t.Errorf("body = %q, want %q", got, want)
 	}
 }
