@@ -69,3 +69,19 @@ func TestRender_PlusLiteral(t *testing.T) {
 		t.Errorf("a client reads %d links (want 3: contents, title, mehr…) and %d titles with the original URL and title:\n%s", links, titles, h.String())
 	}
 }
+
+// Every line of the rendered parts fits SMTP's 998 octets, so a digest can
+// go 8bit (mailer/wire.go falls back to quoted-printable otherwise).
+func TestRender_LinesFitSMTP(t *testing.T) {
+	s := mustNew(t)
+	p := mustPrepare(t, s, bigDigest(30))
+	var h, x bytes.Buffer
+	p.Render(goldenRecipient(), &h, &x)
+	for part, b := range map[string][]byte{"HTML": h.Bytes(), "text": x.Bytes()} {
+		for i, line := range bytes.Split(b, []byte("\n")) {
+			if len(line) > 900 {
+				t.Errorf("%s line %d has %d octets (want at most 900 of SMTP's 998): %.120s…", part, i+1, len(line), line)
+			}
+		}
+	}
+}
