@@ -19,8 +19,13 @@
 //     by go-mail/net/mail; addresses, Message-ID and unsubscribe URIs are
 //     checked and refused (MessageError, classified Failed) when malformed.
 //   - The body is multipart/alternative, text/plain first, then text/html,
-//     UTF-8, quoted-printable. The file transport writes exactly the bytes
-//     SMTP would send (go-mail's Msg.WriteTo, DKIM signature included).
+//     UTF-8. Over SMTP without DKIM the message is written by wire.go: 8bit
+//     when the server announces 8BITMIME (lines of at most 998 octets, CRLF),
+//     else quoted-printable from a table-driven encoder whose output needs
+//     no dot-stuffing; both go into the connection in one write (no
+//     byte-at-a-time dot writer). With DKIM, go-mail's Msg (quoted-printable)
+//     is signed and sent. The file transport writes go-mail's bytes
+//     (Msg.WriteTo, DKIM signature included).
 //   - An SMTP Conn is one go-mail Client and one TCP connection, dialed in
 //     Open and reused for every Send, one message per Send (go-mail renews
 //     its timeout per Send call). After a network error the connection is

@@ -121,9 +121,7 @@ func (c *smtpConn) Send(ctx context.Context, m *Message) error {
 		if err != nil {
 			return err
 		}
-		if ok, err := c.sendWire(ctx, m, &cm); ok {
-			return err
-		}
+		return c.sendWire(ctx, m, &cm)
 	}
 	for attempt := 0; ; attempt++ {
 		// A fresh Msg per attempt: HasSendError sticks to a sent Msg and
@@ -210,25 +208,22 @@ type wireError struct {
 func (e *wireError) Error() string { return "SMTP " + e.Stage + ": " + e.Err.Error() }
 func (e *wireError) Unwrap() error { return e.Err }
 
-// sendWire sends m in the 8bit wire format (see wire.go) through go-mail's
-// smtp client. handled is false when the server does not announce 8BITMIME
-// or a body cannot go as 8bit: then go-mail's own path sends it
-// quoted-printable. The transaction is MAIL, RCPT, DATA as go-mail's; the
-// body is written into the connection's buffered writer as one piece
-// instead of through textproto's byte-at-a-time dot writer.
-func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) (handled bool, err error) {
+// sendWire sends m in the wire format (see wire.go) through go-mail's smtp
+// client: 8bit when the server announces 8BITMIME and the bodies allow it,
+// quoted-printable otherwise. The transaction is MAIL, RCPT, DATA as
+// go-mail's; the body is written into the connection's buffered writer as
+// one piece instead of through textproto's byte-at-a-time dot writer.
+func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) error {
 	for attempt := 0; ; attempt++ {
 		if c.sc == nil {
 			if err := c.dial(ctx); err != nil {
-				return true, err
+				return err
 			}
 		}
-		if ok, _ := c.sc.Extension("8BITMIME"); !ok {
-			return false, nil
-		}
+		eightBit, _ := c.sc.Extension("8BITMIME")
 		var ok bool
-		if c.wire, ok = appendWire(c.wire[:0], m, cm, m.Bulk); !ok {
-			return false, nil
+		if c.wire, ok = appendWire(c.wire[:0], m, cm, m.Bulk, eightBit); !ok {
+			c.wire, _ = appendWire(c.wire[:0], m, cm, m.Bulk, false)
 		}
 		c.wire = append(c.wire, ".\r\n"...) // the end of DATA, in the same write
 		if cap(c.wire) > 1<<20 {
@@ -238,7 +233,7 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) (handl
 		c.used = true
 		stage, err := c.transact(envelope(cm.envFrom), envelope(cm.to.Address), c.wire)
 		if err == nil {
-			return true, nil
+			return nil
 		}
 		var tpe *textproto.Error
 		if errors.As(err, &tpe) {
@@ -247,13 +242,13 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) (handl
 			if stage == "MAIL FROM" || stage == "RCPT TO" {
 				_ = c.sc.Reset()
 			}
-			return true, &wireError{Stage: stage, Err: err}
+			return &wireError{Stage: stage, Err: err}
 		}
 		c.drop()
 		if attempt == 0 && wasUsed && stage != "message" && ctx.Err() == nil {
 			continue // nothing of the message went out on a connection that was idle
 		}
-		return true, fmt.Errorf("send %s: %w", m.MessageID, &wireError{Stage: stage, Err: err})
+		return fmt.Errorf("send %s: %w", m.MessageID, &wireError{Stage: stage, Err: err})
 	}
 }
 

@@ -9,29 +9,40 @@ import (
 	"time"
 )
 
-// The 8bit wire format: when the server announces 8BITMIME (RFC 6152) and
-// no DKIM signature is wanted, a message goes out with its UTF-8 bodies as
-// they are (Content-Transfer-Encoding: 8bit), CRLF line ends and SMTP
-// dot-stuffing applied, written straight into the connection's buffer.
+// The wire format: when no DKIM signature is wanted, a message is written
+// here, straight into the connection's buffer, not by go-mail's Msg.WriteTo.
 //
-// go-mail's own path quoted-printable-encodes every body and passes every
-// byte through net/textproto's dot-stuffing writer one WriteByte at a time:
-// 34 % of the product's CPU for a 61 KB digest (BENCHMARKS.md). Here the
-// work per message is one scan per line (IndexByte) and a copy.
+//   - 8bit: when the server announces 8BITMIME (RFC 6152), the UTF-8 bodies
+//     go as they are (Content-Transfer-Encoding: 8bit) with CRLF line ends
+//     and SMTP dot-stuffing; the work per message is one scan per line
+//     (IndexByte) and a copy.
+//   - quoted-printable otherwise, or when 8bit cannot carry a body (a line
+//     longer than 998 octets, a bare CR or a NUL): one pass over each body
+//     with a table lookup per byte that copies runs of safe bytes, soft
+//     breaks at 76 columns, and a "." at the start of a line written as
+//     "=2E", so the output never needs dot-stuffing.
+//
+// go-mail's own path quoted-printable-encodes every body and then passes
+// every byte through net/textproto's dot-stuffing writer one WriteByte at a
+// time: 34 % of the product's CPU for a 61 KB digest (BENCHMARKS.md). It
+// stays for DKIM, whose signer works on go-mail's Msg.
 //
 // The headers are the same as go-mail writes (check cleans every value
-// first), so a client sees the same message; only the transfer encoding
-// differs. A body that 8bit cannot carry (a line longer than 998 octets, a
-// bare CR or a NUL) makes appendWire report false and the message goes
-// through go-mail with quoted-printable instead.
+// first), so a client sees the same message; only the transfer encoding of
+// the bodies may differ.
 
 // maxLine is the longest line SMTP allows without CRLF (RFC 5321 4.5.3.1.6).
 const maxLine = 998
 
-// appendWire appends m in the 8bit wire format, ready to follow DATA (but
-// without the final ".\r\n"), to dst. ok is false when a body cannot be sent
-// as 8bit.
-func appendWire(dst []byte, m *Message, c *checked, bulk bool) (out []byte, ok bool) {
+// appendWire appends m in the wire format, ready to follow DATA (but
+// without the final ".\r\n"), to dst: its bodies 8bit when eightBit is
+// set, else quoted-printable. ok is false when a body cannot be sent as
+// 8bit (quoted-printable always succeeds).
+func appendWire(dst []byte, m *Message, c *checked, bulk, eightBit bool) (out []byte, ok bool) {
+	cte, appendPart := "quoted-printable", appendQP
+	if eightBit {
+		cte, appendPart = "8bit", appendBody
+	}
 	h := func(name, value string) {
 		dst = append(dst, name...)
 		dst = append(dst, ": "...)
@@ -77,10 +88,13 @@ func appendWire(dst []byte, m *Message, c *checked, bulk bool) (out []byte, ok b
 		parts = append(parts, part{"text/html; charset=UTF-8", m.HTML})
 	}
 	if len(parts) == 1 {
-		h("Content-Transfer-Encoding", "8bit")
+		h("Content-Transfer-Encoding", cte)
 		h("Content-Type", parts[0].ctype)
 		dst = append(dst, "\r\n"...)
-		if dst, ok = appendBody(dst, parts[0].body); ok && !bytes.HasSuffix(dst, []byte("\r\n")) {
+		if dst, ok = appendPart(dst, parts[0].body); ok && !bytes.HasSuffix(dst, []byte("\r\n")) {
+			if !eightBit {
+				dst = append(dst, '=') // a soft break: the body keeps its missing last line break
+			}
 			dst = append(dst, "\r\n"...)
 		}
 		return dst, ok
@@ -89,15 +103,19 @@ func appendWire(dst []byte, m *Message, c *checked, bulk bool) (out []byte, ok b
 	h("Content-Type", "multipart/alternative;\r\n boundary=\""+boundary+"\"")
 	dst = append(dst, "\r\n"...)
 	for _, p := range parts {
-		if bytes.Contains(p.body, []byte(boundary)) {
+		// A quoted-printable body cannot hold the boundary: it starts
+		// with "=_", and every "=" of a body is written "=3D".
+		if eightBit && bytes.Contains(p.body, []byte(boundary)) {
 			return dst, false
 		}
 		dst = append(dst, "--"...)
 		dst = append(dst, boundary...)
-		dst = append(dst, "\r\nContent-Transfer-Encoding: 8bit\r\nContent-Type: "...)
+		dst = append(dst, "\r\nContent-Transfer-Encoding: "...)
+		dst = append(dst, cte...)
+		dst = append(dst, "\r\nContent-Type: "...)
 		dst = append(dst, p.ctype...)
 		dst = append(dst, "\r\n\r\n"...)
-		if dst, ok = appendBody(dst, p.body); !ok {
+		if dst, ok = appendPart(dst, p.body); !ok {
 			return dst, false
 		}
 		// The CRLF before a boundary belongs to the boundary: the body's
@@ -125,7 +143,9 @@ func appendBody(dst, b []byte) ([]byte, bool) {
 		} else {
 			b = nil
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		if i >= 0 {
+			line = bytes.TrimSuffix(line, []byte("\r")) // CRLF: one line break
+		}
 		if len(line) > maxLine-1 || bytes.IndexByte(line, '\r') >= 0 {
 			return dst, false // one octet left for a stuffed dot
 		}
@@ -133,6 +153,83 @@ func appendBody(dst, b []byte) ([]byte, bool) {
 			dst = append(dst, '.')
 		}
 		dst = append(dst, line...)
+		if i >= 0 {
+			dst = append(dst, "\r\n"...)
+		}
+	}
+	return dst, true
+}
+
+// qpLineMax is the longest encoded line before a soft line break ("=")
+// brings it to the 76 characters RFC 2045 allows.
+const qpLineMax = 75
+
+// qpLiteral marks the bytes a quoted-printable body carries as they are:
+// printable ASCII except "=", and space and tab (encoded at the end of a
+// line, see appendQP).
+var qpLiteral = func() (t [256]bool) {
+	for c := ' '; c <= '~'; c++ {
+		t[c] = c != '='
+	}
+	t['\t'] = true
+	return t
+}()
+
+const upperHex = "0123456789ABCDEF"
+
+// appendQP appends b quoted-printable encoded (RFC 2045 6.7) with CRLF line
+// ends: a line break of b ("\n" or "\r\n") is a hard line break, a last
+// line without one stays without one. A "." that starts an encoded line is
+// written "=2E", so the result never needs SMTP dot-stuffing. It always
+// succeeds; ok is for the signature appendWire shares with appendBody.
+func appendQP(dst, b []byte) ([]byte, bool) {
+	for len(b) > 0 {
+		line := b
+		i := bytes.IndexByte(b, '\n')
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if i >= 0 {
+			line = bytes.TrimSuffix(line, []byte("\r")) // CRLF: one line break
+		}
+		col := 0
+		for j := 0; j < len(line); {
+			c := line[j]
+			if qpLiteral[c] && c != '.' && j+1 < len(line) {
+				// A run of literal bytes, up to the line's last byte (a
+				// space or tab there must be encoded) and the column limit.
+				k := j + 1
+				for k < len(line)-1 && qpLiteral[line[k]] && k-j < qpLineMax-col {
+					k++
+				}
+				if n := k - j; col+n <= qpLineMax {
+					dst = append(dst, line[j:k]...)
+					col += n
+					j = k
+					continue
+				}
+			}
+			literal := qpLiteral[c] && !(c == '.' && col == 0) &&
+				!((c == ' ' || c == '\t') && j == len(line)-1)
+			n := 3
+			if literal {
+				n = 1
+			}
+			if col+n > qpLineMax {
+				dst = append(dst, "=\r\n"...)
+				col = 0
+				continue // look at c again: at the start of a line "." is encoded
+			}
+			if literal {
+				dst = append(dst, c)
+			} else {
+				dst = append(dst, '=', upperHex[c>>4], upperHex[c&15])
+			}
+			col += n
+			j++
+		}
 		if i >= 0 {
 			dst = append(dst, "\r\n"...)
 		}

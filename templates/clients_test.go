@@ -173,7 +173,7 @@ type darkRule struct {
 	order       int
 }
 
-var darkBlock = regexp.MustCompile(`@media \(prefers-color-scheme: dark\)\s*\{`)
+var darkBlock = regexp.MustCompile(`@media \(prefers-color-scheme: ?dark\)\s*\{`)
 
 func darkRules(t *testing.T, css string) []darkRule {
 	loc := darkBlock.FindStringIndex(css)

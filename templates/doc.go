@@ -42,7 +42,7 @@
 //     cleaned view (each cached view holds its own fragments). The cache key holds every input of a fragment: the article's raw ID, URL,
 //     kicker, title, teaser, publication instant and region names, plus
 //     ShowKicker for the HTML item and the number N for the text fragments
-//     (the HTML anchors are "a<ID>", independent of the position); a
+//     (the HTML fragments do not depend on the position); a
 //     corrected article is a new key, never a stale hit. The cache is safe
 //     for concurrent Prepare calls and is emptied when it reaches 20,000
 //     entries, so memory stays flat in a long-running daemon. Fragments
@@ -95,7 +95,13 @@
 //     background images. html/template drops comments from templates, so
 //     conditional comments come only from these functions (mso.go).
 //   - The contents list links to each article's own page (local anchors work
-//     in few clients); the item cells keep an id only as a harmless target.
+//     in few clients), so the item cells carry no id.
+//   - Bytes per article (issue 12): html/template's "&#43;" for "+" is
+//     written back as "+" in the article fragments (same meaning in text
+//     and quoted attributes; portal URLs have several, each link appears
+//     three times), and the head rules are minified (minifyCSS). Inline
+//     styles stay on every element that needs them (clients that strip
+//     <style> show the same light layout).
 //   - Bold comes from <b> and headings, not font-weight; links keep the
 //     browser's underline (only the button, a filled box, has none), so
 //     they are told apart without colour.

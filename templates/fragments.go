@@ -357,5 +357,13 @@ func (s *Set) renderFragment(buf *bytes.Buffer, data any, k fragmentKey) (string
 	if err != nil {
 		return "", fmt.Errorf("templates: render %s: %w", name, err)
 	}
-	return buf.String(), nil
+	out := buf.Bytes()
+	if k.kind != fragTocText && k.kind != fragItemText {
+		// html/template writes "+" as "&#43;" (3 to 5 times per portal
+		// URL, each link written three times); a literal "+" means the
+		// same in element text and in a quoted attribute. "&amp;#43;"
+		// (an escaped "&#43;" from a feed) does not contain "&#43;".
+		out = bytes.ReplaceAll(out, []byte("&#43;"), []byte("+"))
+	}
+	return string(out), nil
 }

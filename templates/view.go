@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -35,8 +34,7 @@ type digestView struct {
 }
 
 type itemView struct {
-	N      int    // 1-based position, shared by contents and item
-	Anchor string // "a50415": from the article ID, so HTML fragments do not depend on the position
+	N      int // 1-based position, shared by contents and item
 	Kicker string
 	// ShowKicker is false when the kicker only repeats the group heading
 	// ("Registermodernisierung" under "Registermodernisierung").
@@ -156,7 +154,6 @@ func hasTopic(a Article, slug string) bool {
 // groupArticles.
 func newItemView(a Article) itemView {
 	it := itemView{
-		Anchor: "a" + strconv.FormatInt(a.ID, 10),
 		Kicker: strings.TrimSuffix(feedText(a.Kicker, maxKickerRunes), ":"),
 		Title:  feedText(a.Title, maxTitleRunes),
 		URL:    webURL(a.URL),
