@@ -462,10 +462,36 @@ var nationalWords = []string{"it-planungsrat", "bsi", "bundesregierung", "bundes
 	"bund-länder", "deutscher städtetag", "deutschen städtetag",
 	"dstgb", "deutscher landkreistag", "bitkom", "bundes-cio", "bundesrat", "bundestag"}
 
+// federalAgencies are federal bodies whose name does not begin with
+// "Bundes" (the Deutscher Wetterdienst in Offenbach, Destatis in Wiesbaden).
+var federalAgencies = map[string]bool{"wetterdienst": true, "wetterdienstes": true, "destatis": true, "bka": true, "fitko": true, "bamf": true, "bkg": true}
+
+// federalBody reports whether a lower-case token names a federal authority:
+// "Bundesamt", "Bundeskriminalamtes", "Bundesbehörden", "Bundesanstalt",
+// "Bundesnetzagentur", "Bundesinnenministerium", or one of federalAgencies.
+func federalBody(tok string) bool {
+	if federalAgencies[tok] {
+		return true
+	}
+	rest, ok := strings.CutPrefix(tok, "bundes")
+	if !ok {
+		return false
+	}
+	for _, w := range []string{"amt", "anstalt", "behörde", "agentur", "ministerium"} {
+		if strings.Contains(rest, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // nationalBody returns the first national body text names, or "".
 func nationalBody(text string) string {
 	toks := tokenize(text)
 	for i, t := range toks {
+		if federalBody(t.lower) {
+			return t.orig
+		}
 		for _, w := range nationalWords {
 			first, rest, two := strings.Cut(w, " ")
 			if t.lower == w || strings.HasPrefix(t.lower, w+"s") && len(t.lower) == len(w)+1 ||
