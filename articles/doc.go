@@ -111,6 +111,11 @@
 // fördert Smart City Ulm"), and a demonym before the city's own office is the
 // city ("Der Frankfurter Oberbürgermeister … im Bundesamt").
 //
+// A news agency's dateline ("Offenbach/Stuttgart (dpa) – …", "Frankfurt am
+// Main (Weltexpresso) - …") is a dateline like "Berlin. …". The seat in a
+// university's name ("Hochschule Bremerhaven", "TU Darmstadt") is like a venue:
+// it gives way to another Land the same part names otherwise, and counts alone.
+//
 // More forms of names: a hyphenated Kreis without "-Kreis" ("Rems-Murr",
 // "Rhein-Sieg"); demonyms of towns of two words ("Schwäbisch Gmünder");
 // a compass part of a Land of one word ("Nordthüringen", "Mittelhessen",

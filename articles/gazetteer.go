@@ -490,6 +490,17 @@ var cityOffices = map[string]bool{
 	"rathaus": true, "stadtverwaltung": true, "stadtrat": true, "magistrat": true, "stadtverordnetenversammlung": true,
 }
 
+// institution reports whether the hit is the seat in a university's name
+// ("Hochschule Bremerhaven", "TU Darmstadt"): like a venue, it gives way to
+// another Land the same part names otherwise.
+func (h hit) institution() bool {
+	return h.entry.fixed == nil && universityWords[h.prev]
+}
+
+var universityWords = map[string]bool{
+	"hochschule": true, "universität": true, "uni": true, "tu": true, "fh": true, "fachhochschule": true,
+}
+
 // seatWords stand before the city where a body has its seat.
 var seatWords = map[string]bool{"standort": true, "standorts": true, "sitz": true, "dienstsitz": true, "hauptsitz": true}
 

@@ -305,10 +305,17 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 		}
 		venueOnly := map[string]bool{} // Länder reached in this part only through a venue
 		named := map[string]bool{}     // Länder reached in this part otherwise
+		agency := ""
+		if p.from != "kicker" {
+			agency = agencyDateline(texts[p.from])
+		}
+		inAgency := agency != ""
 		for i, h := range p.hits {
-			// a dateline ("Berlin. Karsten Wildberger …") says where the report
-			// was written: a venue when a national body is named anywhere
-			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name)
+			// a dateline ("Berlin. Karsten Wildberger …", "Offenbach/Stuttgart
+			// (dpa) – …") says where the report was written: a venue when a
+			// national body is named anywhere
+			inAgency = inAgency && strings.Contains(agency, h.name)
+			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name) || inAgency
 			switch {
 			case national != "" && h.venue():
 				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
@@ -325,7 +332,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.inPlace() && h.venue() {
+					if h.inPlace() && h.venue() || h.institution() {
 						venueOnly[l] = true
 					} else {
 						named[l] = true
@@ -423,6 +430,30 @@ func isDateline(text, name string) bool {
 		return true
 	}
 	return false
+}
+
+// agencyDateline returns the places of a news agency's dateline at the
+// start of text ("Offenbach/Stuttgart (dpa) – …", "Frankfurt am Main
+// (Weltexpresso) - …"), or "".
+func agencyDateline(text string) string {
+	text = strings.TrimSpace(text)
+	open := strings.Index(text, " (")
+	if open <= 0 || open > 40 {
+		return ""
+	}
+	end := strings.IndexByte(text[open:], ')')
+	if end < 0 || end > 30 {
+		return ""
+	}
+	rest := text[open+end+1:]
+	if !strings.HasPrefix(rest, " – ") && !strings.HasPrefix(rest, " - ") && !strings.HasPrefix(rest, ": ") {
+		return ""
+	}
+	places := text[:open]
+	if strings.ContainsAny(places, ".,:;!?") {
+		return ""
+	}
+	return places
 }
 
 // declarationWords follow a city's demonym in the name of a paper adopted

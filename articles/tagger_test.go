@@ -203,6 +203,10 @@ func TestTagger_Cases(t *testing.T) {
 		{"Rheinland-Pfälzer is not the Rheinland", Text{Teaser: "Die Rheinland-Pfälzer sollen online Ausweise beantragen."}, "DE-RP", ""},
 		{"Kreis without -Kreis", Text{Teaser: "Rems-Murr. Beim Begriff Barrierefreiheit denken viele an Rampen."}, "DE-BW", ""},
 		{"demonym of a town of two words", Text{Teaser: "Das Schwäbisch Gmünder Rathaus wird digital."}, "DE-BW", ""},
+		{"agency dateline of a federal body's report", Text{Title: "Deutscher Wetterdienst rüstet auf", Teaser: "Offenbach/Stuttgart (dpa) – Der DWD kauft einen Rechner."}, "DE", ""},
+		{"agency dateline without a federal body counts", Text{Title: "Rechner", Teaser: "Offenbach (dpa) – Die Stadt kauft einen Rechner."}, "DE-HE", ""},
+		{"a university's seat gives way to another Land", Text{Teaser: "Die Kreisverwaltung Ahrweiler liegt laut einer Studie der Hochschule Bremerhaven vorn."}, "DE-RP", ""},
+		{"a university's seat alone counts", Text{Title: "Hochschule Bremerhaven startet Studiengang"}, "DE-HB", ""},
 		{"part of a Land", Text{Kicker: "Nordthüringen", Title: "Alternative zur Cloud"}, "DE-TH", ""},
 		{"a Land ministry resolves an ambiguous town", Text{Kicker: "Landau", Title: "Auszeichnung", Teaser: "Das Staatsministerium Digitales schickte ein Schild."}, "DE-BY", ""},
 	}
