@@ -116,6 +116,10 @@
 // university's name ("Hochschule Bremerhaven", "TU Darmstadt") is like a venue:
 // it gives way to another Land the same part names otherwise, and counts alone.
 //
+// A place after "Burg", "Schloss", "Kloster" or "Festung" names a building,
+// and "Burg" before a place is not the town Burg ("auf Burg Lichtenberg im
+// Landkreis Kusel" is Rheinland-Pfalz, neither Berlin nor Sachsen-Anhalt).
+//
 // More forms of names: a hyphenated Kreis without "-Kreis" ("Rems-Murr",
 // "Rhein-Sieg"); demonyms of towns of two words ("Schwäbisch Gmünder");
 // a compass part of a Land of one word ("Nordthüringen", "Mittelhessen",

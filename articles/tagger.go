@@ -329,6 +329,11 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("%q in %s names where a paper was adopted: ignored", h.name+" "+h.next, p.from))
 				continue
 			}
+			if castleWords[h.prev] && h.entry.fixed == nil || h.name == "Burg" && i+1 < len(p.hits) && p.hits[i+1].prev == "burg" {
+				// "auf Burg Lichtenberg", "Schloss Filseck": a building's name
+				doubts = append(doubts, fmt.Sprintf("%q in %s is part of a building's name: ignored", h.name, p.from))
+				continue
+			}
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
@@ -431,6 +436,10 @@ func isDateline(text, name string) bool {
 	}
 	return false
 }
+
+// castleWords stand before a place name that names a building ("Burg
+// Lichtenberg" in the Pfalz, not Berlin-Lichtenberg).
+var castleWords = map[string]bool{"burg": true, "schloss": true, "kloster": true, "festung": true}
 
 // agencyDateline returns the places of a news agency's dateline at the
 // start of text ("Offenbach/Stuttgart (dpa) – …", "Frankfurt am Main

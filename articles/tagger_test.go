@@ -207,6 +207,8 @@ func TestTagger_Cases(t *testing.T) {
 		{"agency dateline without a federal body counts", Text{Title: "Rechner", Teaser: "Offenbach (dpa) – Die Stadt kauft einen Rechner."}, "DE-HE", ""},
 		{"a university's seat gives way to another Land", Text{Teaser: "Die Kreisverwaltung Ahrweiler liegt laut einer Studie der Hochschule Bremerhaven vorn."}, "DE-RP", ""},
 		{"a university's seat alone counts", Text{Title: "Hochschule Bremerhaven startet Studiengang"}, "DE-HB", ""},
+		{"a castle's name is no place", Text{Teaser: "Auf Burg Lichtenberg im Landkreis Kusel gibt es digitale Attraktionen."}, "DE-RP", ""},
+		{"Burg alone is the town", Text{Title: "Stadt Burg startet Portal"}, "DE-ST", ""},
 		{"part of a Land", Text{Kicker: "Nordthüringen", Title: "Alternative zur Cloud"}, "DE-TH", ""},
 		{"a Land ministry resolves an ambiguous town", Text{Kicker: "Landau", Title: "Auszeichnung", Teaser: "Das Staatsministerium Digitales schickte ein Schild."}, "DE-BY", ""},
 	}
