@@ -101,6 +101,31 @@
 // otherwise somewhere in the article ("Berliner Bürgerämter", "das Land Berlin"): the
 // capital is where federal things happen.
 //
+// A federal authority counts as a national body: a word beginning "Bundes"
+// with -amt, -anstalt, -behörde, -agentur or -ministerium in it
+// ("Statistisches Bundesamt", "Bundeskriminalamtes", "Bundesbehörden") and
+// the Deutscher Wetterdienst, Destatis, BKA, BKG, BAMF, FITKO. Its seat is a
+// venue when written "in Wiesbaden", "Standort Wiesbaden", "Sitz in Bonn",
+// "Bundesamt Wiesbaden" or "Frankfurter Bundesamt" (GUIDE.md: federal bodies
+// are DE), but a federal programme in a named town stays the town's ("Bundesamt
+// fördert Smart City Ulm"), and a demonym before the city's own office is the
+// city ("Der Frankfurter Oberbürgermeister … im Bundesamt").
+//
+// A news agency's dateline ("Offenbach/Stuttgart (dpa) – …", "Frankfurt am
+// Main (Weltexpresso) - …") is a dateline like "Berlin. …". The seat in a
+// university's name ("Hochschule Bremerhaven", "TU Darmstadt") is like a venue:
+// it gives way to another Land the same part names otherwise, and counts alone.
+//
+// A place after "Burg", "Schloss", "Kloster" or "Festung" names a building,
+// and "Burg" before a place is not the town Burg ("auf Burg Lichtenberg im
+// Landkreis Kusel" is Rheinland-Pfalz, neither Berlin nor Sachsen-Anhalt).
+//
+// More forms of names: a hyphenated Kreis without "-Kreis" ("Rems-Murr",
+// "Rhein-Sieg"); demonyms of towns of two words ("Schwäbisch Gmünder");
+// a compass part of a Land of one word ("Nordthüringen", "Mittelhessen",
+// "Ostbayern") unless the form is known otherwise ("Nordsachsen" is a Kreis);
+// "Rheinland-Pfälzer" (not the Rheinland of Nordrhein-Westfalen).
+//
 // Organisations serving several Länder (Dataport: Hamburg, Schleswig-Holstein,
 // Bremen, Sachsen-Anhalt, Niedersachsen) are weak: they tag all their Länder
 // only when no other place is named anywhere in the article.

@@ -68,7 +68,29 @@ func LoadGazetteer() (*Gazetteer, error) {
 		}
 	}
 	g.addDemonyms()
+	g.addCompassParts()
 	return g, nil
+}
+
+// compassPrefixes name the part of a Land: "Nordthüringen", "Mittelhessen".
+var compassPrefixes = []string{"nord", "süd", "ost", "west", "mittel", "nordwest", "nordost", "südwest", "südost"}
+
+// addCompassParts adds "Nordhessen", "Ostbayern", "Südthüringen" … for
+// every Land of one word, as a region of that Land, unless the form is
+// already known ("Nordsachsen" is a Kreis, "Südwestfalen" a region).
+func (g *Gazetteer) addCompassParts() {
+	for key, e := range g.names {
+		if e.kind != "land" || len(e.fixed) != 1 || strings.ContainsAny(key, " -") {
+			continue
+		}
+		for _, p := range compassPrefixes {
+			if _, ok := g.names[p+key]; ok {
+				continue
+			}
+			c := g.entry(p + key)
+			c.fixed, c.kind = e.fixed, "region"
+		}
+	}
 }
 
 func eachLine(r io.Reader, file string, fn func(line int, fields []string) error) error {
@@ -114,6 +136,11 @@ func (g *Gazetteer) loadPlaces(r io.Reader, file string) error {
 		c := candidate{land: f[1], pop: pop, kind: f[3]}
 		for _, name := range placeAliases(f[0]) {
 			g.addPlace(nameKey(name), c)
+		}
+		// "Rems-Murr-Kreis" is written "Rems-Murr" too ("Rems-Murr. Beim …",
+		// "im Rhein-Sieg"): a hyphenated Kreis name without "-Kreis"
+		if stem, ok := strings.CutSuffix(f[0], "-Kreis"); ok && f[3] == "kreis" && strings.Contains(stem, "-") {
+			g.addPlace(nameKey(stem), c)
 		}
 		return nil
 	})
@@ -199,7 +226,7 @@ func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
 // irregular ones are in extra.tsv).
 func (g *Gazetteer) addDemonyms() {
 	for key, e := range g.names {
-		if e.fixed != nil || strings.ContainsAny(key, " -.") {
+		if e.fixed != nil || strings.ContainsAny(key, "-.") {
 			continue
 		}
 		for _, c := range e.places {
@@ -440,7 +467,13 @@ func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
 // city after "in" or "nach", or a city's demonym ("Dortmunder Erklärung").
 func (h hit) venue() bool {
 	if h.entry.kind == "demonym" {
-		return true
+		// "Der Frankfurter Oberbürgermeister" is the city itself
+		return !cityOffices[h.next]
+	}
+	if seatWords[h.prev] || federalBody(h.prev) {
+		// "Standort Wiesbaden", "Sitz in Bonn", "Bundesamt Wiesbaden": the seat
+		// of a body, which counts as a venue like "in"
+		return h.entry.fixed == nil
 	}
 	if h.prev != "in" && h.prev != "nach" {
 		return false
@@ -449,6 +482,27 @@ func (h hit) venue() bool {
 	city := h.entry.fixed == nil || slices.Contains([]string{"Berlin", "Hamburg", "Bremen"}, h.name)
 	return city
 }
+
+// cityOffices follow a city's demonym when the text is about the city's own
+// administration ("Frankfurter Oberbürgermeister", "Kölner Rathaus").
+var cityOffices = map[string]bool{
+	"oberbürgermeister": true, "oberbürgermeisterin": true, "bürgermeister": true, "bürgermeisterin": true,
+	"rathaus": true, "stadtverwaltung": true, "stadtrat": true, "magistrat": true, "stadtverordnetenversammlung": true,
+}
+
+// institution reports whether the hit is the seat in a university's name
+// ("Hochschule Bremerhaven", "TU Darmstadt"): like a venue, it gives way to
+// another Land the same part names otherwise.
+func (h hit) institution() bool {
+	return h.entry.fixed == nil && universityWords[h.prev]
+}
+
+var universityWords = map[string]bool{
+	"hochschule": true, "universität": true, "uni": true, "tu": true, "fh": true, "fachhochschule": true,
+}
+
+// seatWords stand before the city where a body has its seat.
+var seatWords = map[string]bool{"standort": true, "standorts": true, "sitz": true, "dienstsitz": true, "hauptsitz": true}
 
 // inPlace reports whether the hit is only the place where something happens
 // ("in Hamburg", "nach Berlin").

@@ -305,10 +305,17 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 		}
 		venueOnly := map[string]bool{} // Länder reached in this part only through a venue
 		named := map[string]bool{}     // Länder reached in this part otherwise
+		agency := ""
+		if p.from != "kicker" {
+			agency = agencyDateline(texts[p.from])
+		}
+		inAgency := agency != ""
 		for i, h := range p.hits {
-			// a dateline ("Berlin. Karsten Wildberger …") says where the report
-			// was written: a venue when a national body is named anywhere
-			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name)
+			// a dateline ("Berlin. Karsten Wildberger …", "Offenbach/Stuttgart
+			// (dpa) – …") says where the report was written: a venue when a
+			// national body is named anywhere
+			inAgency = inAgency && strings.Contains(agency, h.name)
+			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name) || inAgency
 			switch {
 			case national != "" && h.venue():
 				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
@@ -322,10 +329,15 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("%q in %s names where a paper was adopted: ignored", h.name+" "+h.next, p.from))
 				continue
 			}
+			if castleWords[h.prev] && h.entry.fixed == nil || h.name == "Burg" && i+1 < len(p.hits) && p.hits[i+1].prev == "burg" {
+				// "auf Burg Lichtenberg", "Schloss Filseck": a building's name
+				doubts = append(doubts, fmt.Sprintf("%q in %s is part of a building's name: ignored", h.name, p.from))
+				continue
+			}
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.inPlace() && h.venue() {
+					if h.inPlace() && h.venue() || h.institution() {
 						venueOnly[l] = true
 					} else {
 						named[l] = true
@@ -425,6 +437,34 @@ func isDateline(text, name string) bool {
 	return false
 }
 
+// castleWords stand before a place name that names a building ("Burg
+// Lichtenberg" in the Pfalz, not Berlin-Lichtenberg).
+var castleWords = map[string]bool{"burg": true, "schloss": true, "kloster": true, "festung": true}
+
+// agencyDateline returns the places of a news agency's dateline at the
+// start of text ("Offenbach/Stuttgart (dpa) – …", "Frankfurt am Main
+// (Weltexpresso) - …"), or "".
+func agencyDateline(text string) string {
+	text = strings.TrimSpace(text)
+	open := strings.Index(text, " (")
+	if open <= 0 || open > 40 {
+		return ""
+	}
+	end := strings.IndexByte(text[open:], ')')
+	if end < 0 || end > 30 {
+		return ""
+	}
+	rest := text[open+end+1:]
+	if !strings.HasPrefix(rest, " – ") && !strings.HasPrefix(rest, " - ") && !strings.HasPrefix(rest, ": ") {
+		return ""
+	}
+	places := text[:open]
+	if strings.ContainsAny(places, ".,:;!?") {
+		return ""
+	}
+	return places
+}
+
 // declarationWords follow a city's demonym in the name of a paper adopted
 // there ("Dresdner Forderungen", "Dortmunder Erklärung").
 var declarationWords = map[string]bool{
@@ -462,10 +502,36 @@ var nationalWords = []string{"it-planungsrat", "bsi", "bundesregierung", "bundes
 	"bund-länder", "deutscher städtetag", "deutschen städtetag",
 	"dstgb", "deutscher landkreistag", "bitkom", "bundes-cio", "bundesrat", "bundestag"}
 
+// federalAgencies are federal bodies whose name does not begin with
+// "Bundes" (the Deutscher Wetterdienst in Offenbach, Destatis in Wiesbaden).
+var federalAgencies = map[string]bool{"wetterdienst": true, "wetterdienstes": true, "destatis": true, "bka": true, "fitko": true, "bamf": true, "bkg": true}
+
+// federalBody reports whether a lower-case token names a federal authority:
+// "Bundesamt", "Bundeskriminalamtes", "Bundesbehörden", "Bundesanstalt",
+// "Bundesnetzagentur", "Bundesinnenministerium", or one of federalAgencies.
+func federalBody(tok string) bool {
+	if federalAgencies[tok] {
+		return true
+	}
+	rest, ok := strings.CutPrefix(tok, "bundes")
+	if !ok {
+		return false
+	}
+	for _, w := range []string{"amt", "anstalt", "behörde", "agentur", "ministerium"} {
+		if strings.Contains(rest, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // nationalBody returns the first national body text names, or "".
 func nationalBody(text string) string {
 	toks := tokenize(text)
 	for i, t := range toks {
+		if federalBody(t.lower) {
+			return t.orig
+		}
 		for _, w := range nationalWords {
 			first, rest, two := strings.Cut(w, " ")
 			if t.lower == w || strings.HasPrefix(t.lower, w+"s") && len(t.lower) == len(w)+1 ||

@@ -195,6 +195,22 @@ func TestTagger_Cases(t *testing.T) {
 		{"Berlin named otherwise keeps its venue", Text{Title: "Berliner Bürgerämter öffnen wieder", Teaser: "Termine gibt es in Berlin online."}, "DE-BE", ""},
 		{"Berlin as a venue leaves another Land's place", Text{Title: "Preis in Berlin verliehen", Teaser: "Die Stadt Ulm gewinnt."}, "DE-BW", ""},
 		{"a cue before von", Text{Teaser: "Der Bürgermeister von Chiemsee freut sich."}, "DE-BY", ""},
+		{"seat of a federal authority", Text{Title: "Bundeskanzler beim Statistischen Bundesamt", Teaser: "Er besuchte das Amt in Wiesbaden."}, "DE", ""},
+		{"Standort of a federal authority", Text{Title: "Besuch beim Bundeskriminalamt Standort Wiesbaden"}, "DE", ""},
+		{"federal authority without Bundes", Text{Teaser: "Der Deutsche Wetterdienst in Offenbach kauft einen Rechner."}, "DE", ""},
+		{"a federal programme in a town stays the town's", Text{Title: "Bundesamt fördert Smart City Ulm"}, "DE-BW", ""},
+		{"demonym with the city's own office is the city", Text{Title: "Der Frankfurter Oberbürgermeister zu Besuch im Bundesamt"}, "DE-HE", ""},
+		{"Rheinland-Pfälzer is not the Rheinland", Text{Teaser: "Die Rheinland-Pfälzer sollen online Ausweise beantragen."}, "DE-RP", ""},
+		{"Kreis without -Kreis", Text{Teaser: "Rems-Murr. Beim Begriff Barrierefreiheit denken viele an Rampen."}, "DE-BW", ""},
+		{"demonym of a town of two words", Text{Teaser: "Das Schwäbisch Gmünder Rathaus wird digital."}, "DE-BW", ""},
+		{"agency dateline of a federal body's report", Text{Title: "Deutscher Wetterdienst rüstet auf", Teaser: "Offenbach/Stuttgart (dpa) – Der DWD kauft einen Rechner."}, "DE", ""},
+		{"agency dateline without a federal body counts", Text{Title: "Rechner", Teaser: "Offenbach (dpa) – Die Stadt kauft einen Rechner."}, "DE-HE", ""},
+		{"a university's seat gives way to another Land", Text{Teaser: "Die Kreisverwaltung Ahrweiler liegt laut einer Studie der Hochschule Bremerhaven vorn."}, "DE-RP", ""},
+		{"a university's seat alone counts", Text{Title: "Hochschule Bremerhaven startet Studiengang"}, "DE-HB", ""},
+		{"a castle's name is no place", Text{Teaser: "Auf Burg Lichtenberg im Landkreis Kusel gibt es digitale Attraktionen."}, "DE-RP", ""},
+		{"Burg alone is the town", Text{Title: "Stadt Burg startet Portal"}, "DE-ST", ""},
+		{"part of a Land", Text{Kicker: "Nordthüringen", Title: "Alternative zur Cloud"}, "DE-TH", ""},
+		{"a Land ministry resolves an ambiguous town", Text{Kicker: "Landau", Title: "Auszeichnung", Teaser: "Das Staatsministerium Digitales schickte ein Schild."}, "DE-BY", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
