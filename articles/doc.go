@@ -99,7 +99,8 @@
 // names another Land otherwise; and Berlin reached only as a venue ("in Berlin
 // gegründet", "Neuer Standort in Berlin") is bundesweit unless Berlin is named
 // otherwise somewhere in the article ("Berliner Bürgerämter", "das Land Berlin"): the
-// capital is where federal things happen.
+// capital is where federal things happen. Only Berlin is dropped then: another
+// Land of the same part stays ("Standorte in Hamburg und in Berlin" is Hamburg).
 //
 // Organisations serving several Länder (Dataport: Hamburg, Schleswig-Holstein,
 // Bremen, Sachsen-Anhalt, Niedersachsen) are weak: they tag all their Länder
