@@ -368,9 +368,13 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				// "in Berlin gegründet", "Neuer Standort in Berlin": the capital
 				// as a mere venue is where federal things happen; only a Berlin
 				// named otherwise ("das Land Berlin", "Berliner …") makes the
-				// article Berlin's
+				// article Berlin's. Another Land reached the same way stays
+				// ("Standorte in Hamburg und in Berlin" is Hamburg's).
 				doubts = append(doubts, fmt.Sprintf("Berlin in %s is only a venue: ignored", p.from))
-				continue
+				strong, reasons = dropLand(strong, reasons, "DE-BE")
+				if len(strong) == 0 {
+					continue
+				}
 			}
 			if n := len(distinct(strong)); n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
@@ -422,6 +426,13 @@ func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]b
 		r = append(r, rs)
 	}
 	return s, r
+}
+
+// dropLand removes land from strong and its reasons.
+func dropLand(strong []string, reasons []Reason, land string) ([]string, []Reason) {
+	strong = slices.DeleteFunc(slices.Clone(strong), func(l string) bool { return l == land })
+	reasons = slices.DeleteFunc(slices.Clone(reasons), func(r Reason) bool { return r.Tag == land })
+	return strong, reasons
 }
 
 // isDateline reports whether text begins with name and a full stop, the

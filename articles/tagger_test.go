@@ -194,6 +194,7 @@ func TestTagger_Cases(t *testing.T) {
 		{"Berlin only as a venue is nationwide", Text{Title: "Neuer Standort in Berlin", Teaser: "Der Campus hat ein neues Gebäude bezogen."}, "DE", ""},
 		{"Berlin named otherwise keeps its venue", Text{Title: "Berliner Bürgerämter öffnen wieder", Teaser: "Termine gibt es in Berlin online."}, "DE-BE", ""},
 		{"Berlin as a venue leaves another Land's place", Text{Title: "Preis in Berlin verliehen", Teaser: "Die Stadt Ulm gewinnt."}, "DE-BW", ""},
+		{"Berlin as a venue beside another Land's venue in the same part", Text{Title: "Neue Standorte in Hamburg und in Berlin"}, "DE-HH", ""},
 		{"a cue before von", Text{Teaser: "Der Bürgermeister von Chiemsee freut sich."}, "DE-BY", ""},
 		{"seat of a federal authority", Text{Title: "Bundeskanzler beim Statistischen Bundesamt", Teaser: "Er besuchte das Amt in Wiesbaden."}, "DE", ""},
 		{"Standort of a federal authority", Text{Title: "Besuch beim Bundeskriminalamt Standort Wiesbaden"}, "DE", ""},

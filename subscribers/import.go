@@ -118,7 +118,8 @@ var ErrFileChanged = errors.New("the file changed while it was imported; nothing
 // the file beyond a 16-byte digest and a line number per address.
 //
 // open must give the same bytes every time it is called; ImportFile reads the
-// file twice. The first pass checks every row and finds addresses that occur
+// file twice (a dry run with OnChange three times: the changes are passed on
+// only in a third pass, once the second found no problem). The first pass checks every row and finds addresses that occur
 // twice, keeping only the digest of each address and the first
 // MaxReportedProblems problems; if there is any problem it returns them in one
 // *ImportError and writes nothing. The second pass reads the file again and,

@@ -18,7 +18,7 @@ import (
 )
 
 // importFile writes data to a file and imports it with ImportFile, which
-// reads it twice.
+// reads it twice (a dry run with OnChange three times).
 func (e *importEnv) importFile(ctx context.Context, set *taxonomy.Set, data string, opts subscribers.ImportOptions) (subscribers.ImportResult, error) {
 	e.t.Helper()
 	path := filepath.Join(e.t.TempDir(), "people.csv")
@@ -32,6 +32,9 @@ func (e *importEnv) importFile(ctx context.Context, set *taxonomy.Set, data stri
 	}, opts)
 	if err == nil && !opts.DryRun && opens != 2 {
 		e.t.Errorf("the file was opened %d times, want 2 (check, then write)", opens)
+	}
+	if err == nil && opts.DryRun && opts.OnChange != nil && opens != 3 {
+		e.t.Errorf("the file was opened %d times, want 3 (check, classify, show the changes)", opens)
 	}
 	return res, err
 }

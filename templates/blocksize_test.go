@@ -13,27 +13,38 @@ import (
 var articleBlock = regexp.MustCompile(`(?s)<div class="toc-line".*?</div>|<tr><td[^>]*class="item".*?</td></tr>`)
 
 // bytesPerArticle is the mean number of HTML bytes one article adds
-// (contents line and item block) in the digest d.
-func bytesPerArticle(t testing.TB, s *Set, d Digest) (perArticle float64, total int) {
+// (contents line and item block) in the digest d, and how many blocks it found.
+func bytesPerArticle(t testing.TB, s *Set, d Digest) (perArticle float64, blocks, total int) {
 	t.Helper()
 	p := mustPrepare(t, s, d)
 	var h, x bytes.Buffer
 	p.Render(goldenRecipient(), &h, &x)
 	n := 0
-	for _, m := range articleBlock.FindAll(h.Bytes(), -1) {
+	found := articleBlock.FindAll(h.Bytes(), -1)
+	for _, m := range found {
 		n += len(m)
 	}
-	return float64(n) / float64(len(d.Articles)), h.Len() + x.Len()
+	return float64(n) / float64(len(d.Articles)), len(found), h.Len() + x.Len()
 }
 
 // TestRender_BytesPerArticle reports the bytes per article block (issue 12,
 // "fewer bytes, same look") for the golden digest (real portal URLs) and the
-// 20-article big digest: go test -run BytesPerArticle -v ./templates
+// 20-article big digest (go test -run BytesPerArticle -v ./templates), and
+// fails when it no longer finds two blocks per article or the golden digest
+// grows past the measured figure.
 func TestRender_BytesPerArticle(t *testing.T) {
 	s := mustNew(t)
 	for name, d := range map[string]Digest{"golden": goldenDigest(), "big20": bigDigest(20)} {
-		per, total := bytesPerArticle(t, s, d)
+		per, blocks, total := bytesPerArticle(t, s, d)
 		t.Logf("%s: %d articles, %.0f HTML bytes per article block, %d bytes HTML+text", name, len(d.Articles), per, total)
+		if blocks != 2*len(d.Articles) {
+			t.Errorf("%s: found %d article blocks, want %d (a contents line and an item per article): the measure no longer matches the HTML", name, blocks, 2*len(d.Articles))
+		}
+		// The golden digest's figure of BENCHMARKS.md ("fewer bytes", 1,202
+		// before): more bytes per article is a regression of issue 12.
+		if name == "golden" && per > 1152 {
+			t.Errorf("golden: %.0f HTML bytes per article block, want at most 1,152", per)
+		}
 	}
 }
 
