@@ -128,6 +128,17 @@ func appendWire(dst []byte, m *Message, c *checked, bulk, eightBit bool) (out []
 	return dst, true
 }
 
+// nextLine splits b at its first line break ("\n" or "\r\n"): the line
+// without the break, the rest, and whether there was a break (a last line
+// without one has none).
+func nextLine(b []byte) (line, rest []byte, broke bool) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return b, nil, false
+	}
+	return bytes.TrimSuffix(b[:i], []byte("\r")), b[i+1:], true
+}
+
 // appendBody appends b with CRLF line ends and leading dots doubled (a last
 // line without a line break stays without one); ok is
 // false when a line is too long for SMTP or b holds a bare CR or a NUL.
@@ -136,16 +147,9 @@ func appendBody(dst, b []byte) ([]byte, bool) {
 		return dst, false
 	}
 	for len(b) > 0 {
-		line := b
-		i := bytes.IndexByte(b, '\n')
-		if i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if i >= 0 {
-			line = bytes.TrimSuffix(line, []byte("\r")) // CRLF: one line break
-		}
+		var line []byte
+		var broke bool
+		line, b, broke = nextLine(b)
 		if len(line) > maxLine-1 || bytes.IndexByte(line, '\r') >= 0 {
 			return dst, false // one octet left for a stuffed dot
 		}
@@ -153,7 +157,7 @@ func appendBody(dst, b []byte) ([]byte, bool) {
 			dst = append(dst, '.')
 		}
 		dst = append(dst, line...)
-		if i >= 0 {
+		if broke {
 			dst = append(dst, "\r\n"...)
 		}
 	}
@@ -184,16 +188,9 @@ const upperHex = "0123456789ABCDEF"
 // succeeds; ok is for the signature appendWire shares with appendBody.
 func appendQP(dst, b []byte) ([]byte, bool) {
 	for len(b) > 0 {
-		line := b
-		i := bytes.IndexByte(b, '\n')
-		if i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if i >= 0 {
-			line = bytes.TrimSuffix(line, []byte("\r")) // CRLF: one line break
-		}
+		var line []byte
+		var broke bool
+		line, b, broke = nextLine(b)
 		col := 0
 		for j := 0; j < len(line); {
 			c := line[j]
@@ -230,7 +227,7 @@ func appendQP(dst, b []byte) ([]byte, bool) {
 			col += n
 			j++
 		}
-		if i >= 0 {
+		if broke {
 			dst = append(dst, "\r\n"...)
 		}
 	}
