@@ -49,6 +49,14 @@ func (a *accepted) wait() error {
 // startRecorder opens the recorder's database handle and starts it. It
 // serves up to workers outcomes at a time; close ends it.
 func (o *outbox) startRecorder(ctx context.Context, workers int, now func() time.Time) (*recorder, error) {
+	r, err := o.newRecorder(ctx, workers, now)
+	if err == nil {
+		go r.loop()
+	}
+	return r, err
+}
+
+func (o *outbox) newRecorder(ctx context.Context, workers int, now func() time.Time) (*recorder, error) {
 	r := &recorder{ob: o, q: o.db, now: now, in: make(chan *accepted, workers), done: make(chan struct{})}
 	if o.db.Dialect == store.Postgres {
 		c, err := o.db.Connx(ctx)
@@ -63,7 +71,6 @@ func (o *outbox) startRecorder(ctx context.Context, workers int, now func() time
 		}
 		r.q, r.conn = c, c
 	}
-	go r.loop()
 	return r, nil
 }
 
