@@ -271,7 +271,7 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 		w.choice + " abonniert haben."
 	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
 	var buf bytes.Buffer // used only for fragments missing from the cache
-	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf); err != nil {
+	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf, true); err != nil {
 		return nil, err
 	}
 	v.R = s.markers()
