@@ -97,7 +97,7 @@ func groupArticles(articles []Article, chosen []Named, names []string, view func
 			groups = append(groups, group{code: t.Code, name: names[i]})
 		}
 	}
-	const rest = -1 // "Weitere Meldungen", last
+	const rest = -1                  // "Weitere Meldungen", last
 	in := make([]int, len(articles)) // each article's group
 	restN := 0
 	for i, a := range articles {
