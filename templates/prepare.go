@@ -99,40 +99,47 @@ func (s *Set) split(out []byte) (filled, error) {
 // It returns ErrNoArticles for an empty digest and an error naming the field
 // for a bad cadence or edition.
 //
-// It runs no template: it assembles the digest from the skeleton of its
-// shape (skeleton.go), its cleaned values and the cached article fragments.
-// prepareByTemplate is the same digest by a template pass.
+// It runs no template: it assembles the digest from the head of its key
+// (heads.go: the skeleton of its shape with the values all digests of the
+// key share written in), its few own values and the cached article
+// fragments. prepareByTemplate is the same digest by a template pass.
 func (s *Set) Prepare(d Digest) (*Prepared, error) {
-	v, err := s.baseView(d, false)
+	if len(d.Articles) == 0 || d.More < 0 {
+		_, err := s.baseView(d, false) // its error, in its order (edition first)
+		if err == nil {
+			err = ErrNoArticles
+		}
+		return nil, err
+	}
+	w := s.wordingOf(d.Regions, d.Topics)
+	v := &digestView{siteView: s.site}
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
+	archive := webURL(d.ArchiveURL)
+	k := headKey{w: w, cadence: d.Cadence, edition: d.Edition, n: len(d.Articles), more: d.More,
+		groups: len(v.Groups), archive: archive != ""}
+	if !d.At.IsZero() {
+		k.atSet, k.atSec, k.atNsec = true, d.At.Unix(), d.At.Nanosecond()
+	}
+	var buf bytes.Buffer // used only for fragments missing from the cache
+	h, err := s.head(k, d, w, &buf)
 	if err != nil {
 		return nil, err
 	}
-	region := v.RegionPhrase != ""
-	vals := digestValues(v)
-	sk, err := s.skeleton(skelShape{name: "subject.txt", region: region, textual: true})
+	htmlRuns, textRuns, err := s.fillFragments(v, &buf, false)
 	if err != nil {
 		return nil, err
 	}
-	subj, err := s.assemble(sk, vals, nil, false)
-	if err != nil {
+	vals := make([]string, valGroup0+len(v.Groups))
+	vals[valPreheader] = preheader(v.Items)
+	vals[valArchiveURL] = archive
+	for g := range v.Groups {
+		vals[valGroup0+g] = v.Groups[g].Name
+	}
+	p := &Prepared{subject: h.subject}
+	if p.html, err = s.assemble(h.html, vals, htmlRuns, true); err != nil {
 		return nil, err
 	}
-	v.Subject = cleanLine(string(subj.bytes()), 250)
-	vals[valSubject] = v.Subject
-	p := &Prepared{subject: v.Subject}
-	sh := skelShape{archive: v.ArchiveURL != "", more: v.More > 0, groups: len(v.Groups), region: region}
-	sh.name = "digest.html"
-	if sk, err = s.skeleton(sh); err != nil {
-		return nil, err
-	}
-	if p.html, err = s.assemble(sk, vals, v.htmlRuns, true); err != nil {
-		return nil, err
-	}
-	sh.name, sh.textual = "digest.txt", true
-	if sk, err = s.skeleton(sh); err != nil {
-		return nil, err
-	}
-	if p.text, err = s.assemble(sk, vals, v.textRuns, false); err != nil {
+	if p.text, err = s.assemble(h.text, vals, textRuns, false); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -240,11 +247,25 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 	if d.More < 0 {
 		return nil, fmt.Errorf("digest more %d: want 0 or more", d.More)
 	}
-	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
+	w := s.wordingOf(d.Regions, d.Topics)
+	v := s.headView(d, w, ed)
 	v.Web = web
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
+	var buf bytes.Buffer // used only for fragments missing from the cache
+	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf, true); err != nil {
+		return nil, err
+	}
+	v.R = s.markers()
+	v.Preheader = preheader(v.Items)
+	return v, nil
+}
+
+// headView is the part of d's view that its articles' own content does not
+// change: edition, counts, wording (headKey lists what it depends on).
+func (s *Set) headView(d Digest, w *wording, ed editionInfo) *digestView {
+	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
-	w := s.wordingOf(d.Regions, d.Topics)
 	v.RegionPhrase = w.regionPhrase
 	if d.Cadence == "weekly" {
 		v.CadenceName = "Wochenüberblick"
@@ -269,16 +290,18 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 	}
 	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
 		w.choice + " abonniert haben."
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
-	var buf bytes.Buffer // used only for fragments missing from the cache
-	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf, true); err != nil {
-		return nil, err
+	return v
+}
+
+// preheader is the hidden preview line: the first three headlines.
+func preheader(items []itemView) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return truncateRunes(items[0].Headline, 150)
+	case 2:
+		return truncateRunes(items[0].Headline+" · "+items[1].Headline, 150)
 	}
-	v.R = s.markers()
-	heads := make([]string, 0, 3)
-	for _, it := range v.Items[:min(3, len(v.Items))] {
-		heads = append(heads, it.Headline)
-	}
-	v.Preheader = truncateRunes(strings.Join(heads, " · "), 150)
-	return v, nil
+	return truncateRunes(items[0].Headline+" · "+items[1].Headline+" · "+items[2].Headline, 150)
 }

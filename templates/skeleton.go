@@ -288,28 +288,35 @@ func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool)
 			}
 			continue
 		}
-		if p.idx >= len(vals) {
-			return filled{}, fmt.Errorf("templates: value %d of %d", p.idx, len(vals))
-		}
-		val := vals[p.idx]
-		switch p.kind {
-		case skelValue:
-			if html {
-				val = htmlEscape(val)
-			}
-		case skelURL:
-			var err error
-			if val, err = s.escapeURLAttr(val); err != nil {
-				return filled{}, err
-			}
-		case skelWrap:
-			val = wrapText(val, textWidth)
-		case skelUnderline:
-			val = underline(val, p.arg)
+		val, err := s.value(p, vals, html)
+		if err != nil {
+			return filled{}, err
 		}
 		lit(val)
 	}
 	return f, nil
+}
+
+// value is the value piece p of a skeleton, with vals, escaped or wrapped
+// for where it stands.
+func (s *Set) value(p skelPiece, vals []string, html bool) (string, error) {
+	if p.idx >= len(vals) {
+		return "", fmt.Errorf("templates: value %d of %d", p.idx, len(vals))
+	}
+	val := vals[p.idx]
+	switch p.kind {
+	case skelValue:
+		if html {
+			val = htmlEscape(val)
+		}
+	case skelURL:
+		return s.escapeURLAttr(val)
+	case skelWrap:
+		val = wrapText(val, textWidth)
+	case skelUnderline:
+		val = underline(val, p.arg)
+	}
+	return val, nil
 }
 
 // count is the number of parts and separators of the runs.

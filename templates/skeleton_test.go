@@ -72,11 +72,40 @@ func randDigest(r *rand.Rand) Digest {
 // TestPrepare_SkeletonMatchesTemplate holds the assembled digest to the
 // template's output byte for byte, over random shapes and hostile content.
 func TestPrepare_SkeletonMatchesTemplate(t *testing.T) {
-	s := mustNew(t)
 	r := rand.New(rand.NewPCG(12, 34))
+	checkPrepareMatchesTemplate(t, mustNew(t), func() Digest { return randDigest(r) })
+}
+
+// TestPrepare_HeadCacheMatchesTemplate does the same over digests that
+// share few head keys (two editions, two run dates, a few counts), so that
+// most heads come from the cache for digests with other articles, browser
+// links and groups: a key missing an input would show here.
+func TestPrepare_HeadCacheMatchesTemplate(t *testing.T) {
+	r := rand.New(rand.NewPCG(56, 78))
+	s := mustNew(t)
+	checkPrepareMatchesTemplate(t, s, func() Digest {
+		d := randDigest(r)
+		d.Cadence, d.Edition = "weekly", []string{"2026-W08", "2026-W09"}[r.IntN(2)]
+		d.At = []time.Time{{}, time.Date(2026, 2, 23, 7, 0, 0, 0, berlin)}[r.IntN(2)]
+		d.More = []int{0, 3}[r.IntN(2)]
+		d.Articles = d.Articles[:min(len(d.Articles), 1+r.IntN(3))]
+		d.Topics = []Named{{"it-sicherheit", "IT-Sicherheit"}, {"smart-city", "Smart City"}}[:r.IntN(3)]
+		d.Regions = []Named{{"DE-TH", "Thüringen"}, {"DE", "Bundesweit"}}[:r.IntN(3)]
+		return d
+	})
+	s.heads.mu.RLock()
+	hits := 3000 - len(s.heads.m)
+	s.heads.mu.RUnlock()
+	if hits < 2000 {
+		t.Fatalf("only %d of 3000 digests found their head in the cache: the test does not test the cache", hits)
+	}
+}
+
+func checkPrepareMatchesTemplate(t *testing.T, s *Set, next func() Digest) {
+	t.Helper()
 	rcp := Recipient{Name: "Jürgen <b>&</b>\r\nBcc: x", Email: "a+b@example.org", UnsubscribeURL: "https://x.example/u?t=1&b=2", PreferencesURL: "javascript:alert(1)"}
 	for i := range 3000 {
-		d := randDigest(r)
+		d := next()
 		got, err := s.Prepare(d)
 		if err != nil {
 			t.Fatalf("digest %d: Prepare: %v", i, err)
