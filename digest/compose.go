@@ -57,6 +57,11 @@ type library struct {
 	selections map[int64]*selection
 	window     *selectionReader // nil: selections holds all of the run's
 
+	// choices holds each choice key's regions and topics, looked up and in
+	// taxonomy order (shared, read-only), so a digest does not redo it.
+	choiceMu sync.RWMutex
+	choices  map[string]choice
+
 	mu    sync.Mutex
 	cache map[int64]*list.Element
 	lru   *list.List
@@ -227,16 +232,47 @@ func (lib *library) topic(slug string) templates.Named {
 	return templates.Named{Code: slug, Name: t.Name}
 }
 
+// choice is a choice key's regions and topics as digests show them.
+type choice struct{ regions, topics []templates.Named }
+
+// maxChoices bounds the choice cache; when full it is emptied.
+const maxChoices = 20000
+
+// choiceOf returns the regions and topics of a choice key ("DE,DE-HE|it-sicherheit"),
+// in taxonomy order; the slices are shared and must not be changed.
+func (lib *library) choiceOf(key string) choice {
+	lib.choiceMu.RLock()
+	c, ok := lib.choices[key]
+	lib.choiceMu.RUnlock()
+	if ok {
+		return c
+	}
+	regions, topics, _ := strings.Cut(key, "|")
+	for _, code := range splitKey(regions) {
+		c.regions = append(c.regions, lib.region(code))
+	}
+	for _, code := range splitKey(topics) {
+		c.topics = append(c.topics, lib.topic(code))
+	}
+	// Choices are kept in code order in the key; show them in taxonomy order.
+	sortNamed(c.regions, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
+	sortNamed(c.topics, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
+	c.regions, c.topics = slices.Clip(c.regions), slices.Clip(c.topics)
+	lib.choiceMu.Lock()
+	if lib.choices == nil || len(lib.choices) >= maxChoices {
+		lib.choices = map[string]choice{}
+	}
+	lib.choices[key] = c
+	lib.choiceMu.Unlock()
+	return c
+}
+
 // digestOf builds the shared content of a selection.
 func (lib *library) digestOf(s *selection) templates.Digest {
 	d := templates.Digest{Cadence: string(lib.run.Cadence), Edition: lib.run.Edition, At: lib.run.At}
-	regions, topics, _ := strings.Cut(s.ChoiceKey, "|")
-	for _, c := range splitKey(regions) {
-		d.Regions = append(d.Regions, lib.region(c))
-	}
-	for _, c := range splitKey(topics) {
-		d.Topics = append(d.Topics, lib.topic(c))
-	}
+	c := lib.choiceOf(s.ChoiceKey)
+	d.Regions, d.Topics = c.regions, c.topics
+	d.Articles = make([]templates.Article, 0, len(s.Articles))
 	for _, id := range s.Articles {
 		if a, ok := lib.articles[id]; ok {
 			d.Articles = append(d.Articles, a)
@@ -246,9 +282,6 @@ func (lib *library) digestOf(s *selection) templates.Digest {
 	if lib.links != nil {
 		d.ArchiveURL = lib.links.ArchiveURL(s.ID)
 	}
-	// Choices are kept in code order in the key; show them in taxonomy order.
-	sortNamed(d.Regions, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
-	sortNamed(d.Topics, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
 	return d
 }
 
