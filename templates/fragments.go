@@ -87,8 +87,10 @@ type fragmentCache struct {
 // fixed places so that one lock gives all four fragments of an item: the
 // contents line (HTML), the item block with and without its kicker (HTML),
 // and the text contents line and item block by position number N (1 … 30).
-// An empty string is a fragment not rendered yet (no fragment renders empty:
-// each holds the title).
+// Each is kept with the separator that follows it in a run ("\n", or
+// "\n\n" after a text item block), so a run is its parts one after the
+// other, the last cut before its separator. An empty string is a fragment
+// not rendered yet.
 type articleFrags struct {
 	mu       sync.RWMutex
 	toc      string
@@ -197,11 +199,25 @@ func (s *Set) itemView(a Article) itemView {
 	return s.frags.store(&k, newItemView(a), nil, "")
 }
 
-// fragmentRun is what a fragment marker stands for: fragments written one
-// after the other with sep between them.
+// fragmentRun is what a fragment marker stands for: its parts written one
+// after the other (each but the last ends with the run's separator).
 type fragmentRun struct {
 	parts []string
-	sep   string
+}
+
+// Separators between the fragments of a run.
+const (
+	sepLine  = "\n"   // contents lines, HTML item blocks
+	sepBlank = "\n\n" // text item blocks
+)
+
+// run is the fragment run of parts, which all end with sep: the last is cut
+// before it.
+func run(parts []string, sep string) fragmentRun {
+	if n := len(parts); n > 0 {
+		parts[n-1] = parts[n-1][:len(parts[n-1])-len(sep)]
+	}
+	return fragmentRun{parts: parts}
 }
 
 // fragmentRuns are the runs of one part (HTML or text), indexed by marker.
@@ -229,7 +245,7 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer, markers bool) (htm
 	if markers {
 		v.TocHTML, v.TocText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
 	}
-	html, text = append(html, fragmentRun{parts: hp[:n:n], sep: "\n"}), append(text, fragmentRun{parts: tp[:n:n], sep: "\n"})
+	html, text = append(html, run(hp[:n:n], sepLine)), append(text, run(tp[:n:n], sepLine))
 	start := n
 	for g := range v.Groups {
 		gv := &v.Groups[g]
@@ -237,8 +253,8 @@ func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer, markers bool) (htm
 		if markers {
 			gv.ItemsHTML, gv.ItemsText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
 		}
-		html = append(html, fragmentRun{parts: hp[start:end:end], sep: "\n"})
-		text = append(text, fragmentRun{parts: tp[start:end:end], sep: "\n\n"})
+		html = append(html, run(hp[start:end:end], sepLine))
+		text = append(text, run(tp[start:end:end], sepBlank))
 		start = end
 	}
 	footerKind := fragFooterHTML
@@ -281,15 +297,16 @@ func (s *Set) itemFragments(buf *bytes.Buffer, it *itemView, toc, item, tocText,
 		}
 	}
 	var err error
-	render := func(dst *string, k fragmentKey) {
+	render := func(dst *string, k fragmentKey, sep string) {
 		if *dst == "" && err == nil {
 			*dst, err = s.renderFragment(buf, it, k)
+			*dst += sep
 		}
 	}
-	render(toc, fragmentKey{kind: fragTocHTML})
-	render(item, fragmentKey{kind: fragItemHTML, showKicker: it.ShowKicker})
-	render(tocText, fragmentKey{kind: fragTocText, n: it.N})
-	render(itemText, fragmentKey{kind: fragItemText, n: it.N})
+	render(toc, fragmentKey{kind: fragTocHTML}, sepLine)
+	render(item, fragmentKey{kind: fragItemHTML, showKicker: it.ShowKicker}, sepLine)
+	render(tocText, fragmentKey{kind: fragTocText, n: it.N}, sepLine)
+	render(itemText, fragmentKey{kind: fragItemText, n: it.N}, sepBlank)
 	if err != nil || a == nil || s.frags == nil {
 		return err // not cached while the CSS is being collected
 	}
@@ -326,7 +343,7 @@ func (runs fragmentRuns) size() int {
 	n := 0
 	for _, r := range runs {
 		for _, p := range r.parts {
-			n += len(p) + len(r.sep)
+			n += len(p)
 		}
 	}
 	return n
@@ -349,10 +366,7 @@ func (s *Set) expand(out []byte, runs fragmentRuns) ([]byte, error) {
 		if end < 0 || err != nil || k < 0 || k >= len(runs) {
 			return nil, fmt.Errorf("templates: broken fragment marker at byte %d", len(res))
 		}
-		for j, p := range runs[k].parts {
-			if j > 0 {
-				res = append(res, runs[k].sep...)
-			}
+		for _, p := range runs[k].parts {
 			res = append(res, p...)
 		}
 		out = rest[end+1:]

@@ -19,15 +19,17 @@ type Prepared struct {
 }
 
 // filled is a rendered part: literal pieces (shared with the fragment
-// cache and the skeletons, never copied per digest) and recipient slots.
+// cache and the heads, never copied per digest) and the recipient slots
+// between them.
 type filled struct {
-	pieces []piece
-	size   int // bytes of all literal pieces
+	pieces []string
+	slots  []slotAt // in order
+	size   int      // bytes of all literal pieces
 }
 
-// piece is a literal (slot == numSlots) or a recipient slot.
-type piece struct {
-	s    string
+// slotAt is a recipient slot written before pieces[at].
+type slotAt struct {
+	at   int
 	slot slot
 }
 
@@ -35,7 +37,7 @@ type piece struct {
 func (f *filled) bytes() []byte {
 	b := make([]byte, 0, f.size)
 	for _, p := range f.pieces {
-		b = append(b, p.s...)
+		b = append(b, p...)
 	}
 	return b
 }
@@ -86,11 +88,12 @@ func (s *Set) split(out []byte) (filled, error) {
 		if j >= len(out) || out[j] < '0' || out[j] >= '0'+byte(numSlots) {
 			return f, fmt.Errorf("templates: broken recipient marker at byte %d", i)
 		}
-		f.pieces = append(f.pieces, piece{s: string(out[:i]), slot: numSlots}, piece{slot: slot(out[j] - '0')})
+		f.pieces = append(f.pieces, string(out[:i]))
+		f.slots = append(f.slots, slotAt{at: len(f.pieces), slot: slot(out[j] - '0')})
 		f.size += i
 		out = out[j+1:]
 	}
-	f.pieces = append(f.pieces, piece{s: string(out), slot: numSlots})
+	f.pieces = append(f.pieces, string(out))
 	f.size += len(out)
 	return f, nil
 }
@@ -209,10 +212,8 @@ func (s *Set) WebView(d Digest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range f.pieces {
-		if p.slot != numSlots {
-			return nil, errors.New("templates: browser view has a recipient slot, want none")
-		}
+	if len(f.slots) > 0 {
+		return nil, errors.New("templates: browser view has a recipient slot, want none")
 	}
 	return f.bytes(), nil
 }

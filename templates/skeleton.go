@@ -261,10 +261,11 @@ func digestValues(v *digestView) []string {
 // selects HTML escaping of the values.
 func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool) (filled, error) {
 	var f filled
-	f.pieces = make([]piece, 0, len(sk)+runs.count())
+	f.pieces = make([]string, 0, len(sk)+runs.count())
+	f.slots = make([]slotAt, 0, 4)
 	lit := func(str string) {
 		if str != "" {
-			f.pieces = append(f.pieces, piece{s: str, slot: numSlots})
+			f.pieces = append(f.pieces, str)
 			f.size += len(str)
 		}
 	}
@@ -274,16 +275,13 @@ func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool)
 			lit(p.lit)
 			continue
 		case skelRecipient:
-			f.pieces = append(f.pieces, piece{slot: slot(p.idx)})
+			f.slots = append(f.slots, slotAt{at: len(f.pieces), slot: slot(p.idx)})
 			continue
 		case skelRun:
 			if p.idx >= len(runs) {
 				return filled{}, fmt.Errorf("templates: fragment run %d of %d", p.idx, len(runs))
 			}
-			for j, part := range runs[p.idx].parts {
-				if j > 0 {
-					lit(runs[p.idx].sep)
-				}
+			for _, part := range runs[p.idx].parts {
 				lit(part)
 			}
 			continue
@@ -319,11 +317,11 @@ func (s *Set) value(p skelPiece, vals []string, html bool) (string, error) {
 	return val, nil
 }
 
-// count is the number of parts and separators of the runs.
+// count is the number of parts of the runs.
 func (runs fragmentRuns) count() int {
 	n := 0
 	for _, r := range runs {
-		n += 2 * len(r.parts)
+		n += len(r.parts)
 	}
 	return n
 }
