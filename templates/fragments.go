@@ -106,17 +106,17 @@ func newFragmentCache() *fragmentCache {
 // viewEntry is a cached view and the key of the article it shows.
 type viewEntry struct {
 	key  articleKey
-	view itemView
+	view *articleView
 }
 
 // view returns the cached view of a, if the cache holds one of exactly
 // this version of a.
-func (c *fragmentCache) view(a Article) (itemView, bool) {
+func (c *fragmentCache) view(a Article) (*articleView, bool) {
 	c.mu.RLock()
 	e, ok := c.views[a.ID]
 	c.mu.RUnlock()
 	if !ok || !e.key.matches(a) {
-		return itemView{}, false
+		return nil, false
 	}
 	return e.view, true
 }
@@ -154,7 +154,7 @@ func (c *fragmentCache) footer(k fragmentKey) (string, bool) {
 // keeps its own fragments).
 func (c *fragmentCache) counted(n int) {
 	if c.len() >= maxCachedFragments {
-		c.store(nil, itemView{}, nil, "")
+		c.store(nil, nil, nil, "")
 	}
 	c.inner.Add(int64(n))
 }
@@ -162,7 +162,7 @@ func (c *fragmentCache) counted(n int) {
 // store adds a view or a footer (whichever is non-nil), first emptying
 // the cache when it is full. A view stored gets its own fragments; store
 // returns it.
-func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) itemView {
+func (c *fragmentCache) store(ak *articleKey, v *articleView, fk *fragmentKey, f string) *articleView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.views)+len(c.frags)+int(c.inner.Load()) >= maxCachedFragments {
@@ -188,15 +188,15 @@ func (c *fragmentCache) len() int {
 
 // itemView returns a's cleaned view, from the cache when there is one.
 // While the CSS is being collected (s.frags is nil) nothing is cached.
-func (s *Set) itemView(a Article) itemView {
+func (s *Set) itemView(a Article) *articleView {
 	if s.frags == nil {
-		return newItemView(a)
+		return newArticleView(a)
 	}
 	if v, ok := s.frags.view(a); ok {
 		return v
 	}
 	k := keyOf(a)
-	return s.frags.store(&k, newItemView(a), nil, "")
+	return s.frags.store(&k, newArticleView(a), nil, "")
 }
 
 // fragmentRun is what a fragment marker stands for: its parts written one
@@ -395,7 +395,7 @@ func (s *Set) footer(buf *bytes.Buffer, site siteView, k fragmentKind) (string, 
 	}
 	f, err := s.renderFragment(buf, site, fk)
 	if err == nil && s.frags != nil {
-		s.frags.store(nil, itemView{}, &fk, f)
+		s.frags.store(nil, nil, &fk, f)
 	}
 	return f, err
 }

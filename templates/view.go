@@ -33,17 +33,24 @@ type digestView struct {
 	htmlRuns, textRuns fragmentRuns // what the fragment markers stand for
 }
 
+// itemView is an article as one digest shows it: its cleaned view (shared
+// by every digest, read-only) and where it stands in this digest.
 type itemView struct {
-	N      int // 1-based position, shared by contents and item
-	Kicker string
+	*articleView
+	N int // 1-based position, shared by contents and item
 	// ShowKicker is false when the kicker only repeats the group heading
 	// ("Registermodernisierung" under "Registermodernisierung").
 	ShowKicker bool
-	Title      string
-	Headline   string // "Kicker: Titel"
-	URL        string // "" when the feed's URL is not a safe http(s) link
-	Meta       string // "19. Februar 2026 · Thüringen"
-	Teaser     string
+}
+
+// articleView is an article cleaned for display.
+type articleView struct {
+	Kicker   string
+	Title    string
+	Headline string // "Kicker: Titel"
+	URL      string // "" when the feed's URL is not a safe http(s) link
+	Meta     string // "19. Februar 2026 · Thüringen"
+	Teaser   string
 
 	frags *articleFrags // the cached view's fragments (nil when not cached)
 }
@@ -77,7 +84,7 @@ const otherGroup = "Weitere Meldungen"
 //
 // view returns an article's cleaned view (newItemView, or a cached copy of
 // it); names are the chosen topics' cleaned names.
-func groupArticles(articles []Article, chosen []Named, names []string, view func(Article) itemView) ([]itemView, []groupView) {
+func groupArticles(articles []Article, chosen []Named, names []string, view func(Article) *articleView) ([]itemView, []groupView) {
 	// A digest has a few groups: a slice searched by slug beats a map.
 	type group struct {
 		code, name string
@@ -148,7 +155,7 @@ func groupArticles(articles []Article, chosen []Named, names []string, view func
 			if in[i] != gi {
 				continue
 			}
-			it := view(articles[i])
+			it := itemView{articleView: view(articles[i])}
 			it.N = len(items) + 1
 			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
@@ -169,11 +176,10 @@ func hasTopic(a Article, slug string) bool {
 	return false
 }
 
-// newItemView cleans a for display. It reads exactly the fields that
-// articleKey covers; N and ShowKicker depend on the digest and are set by
-// groupArticles.
-func newItemView(a Article) itemView {
-	it := itemView{
+// newArticleView cleans a for display. It reads exactly the fields that
+// articleKey covers.
+func newArticleView(a Article) *articleView {
+	it := &articleView{
 		Kicker: strings.TrimSuffix(feedText(a.Kicker, maxKickerRunes), ":"),
 		Title:  feedText(a.Title, maxTitleRunes),
 		URL:    webURL(a.URL),
