@@ -35,6 +35,30 @@ func cleanLine(s string, max int) string {
 // invisible character, no whitespace but single spaces between words.
 func lineIsClean(s string) bool {
 	space := true // a leading space is dropped
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			// The rest rune by rune: s[i] starts a rune that is not ' ',
+			// so the space state before it does not matter.
+			return lineIsCleanRunes(s[i:])
+		case c == ' ':
+			if space {
+				return false
+			}
+			space = true
+		case c < ' ' || c == 0x7f: // controls, and every ASCII space but ' '
+			return false
+		default:
+			space = false
+		}
+	}
+	return !space || s == "" // a trailing space is dropped
+}
+
+// lineIsCleanRunes is lineIsClean rune by rune.
+func lineIsCleanRunes(s string) bool {
+	space := true // a leading space is dropped
 	for _, r := range s {
 		switch {
 		case r == ' ':

@@ -109,18 +109,6 @@ type viewEntry struct {
 	view *articleView
 }
 
-// view returns the cached view of a, if the cache holds one of exactly
-// this version of a.
-func (c *fragmentCache) view(a Article) (*articleView, bool) {
-	c.mu.RLock()
-	e, ok := c.views[a.ID]
-	c.mu.RUnlock()
-	if !ok || !e.key.matches(a) {
-		return nil, false
-	}
-	return e.view, true
-}
-
 // matches reports whether keyOf(a) would be k, without building it.
 func (k *articleKey) matches(a Article) bool {
 	if k.id != a.ID || k.url != a.URL || k.kicker != a.Kicker || k.title != a.Title || k.teaser != a.Teaser ||
@@ -186,17 +174,36 @@ func (c *fragmentCache) len() int {
 	return len(c.views) + len(c.frags) + int(c.inner.Load())
 }
 
-// itemView returns a's cleaned view, from the cache when there is one.
-// While the CSS is being collected (s.frags is nil) nothing is cached.
-func (s *Set) itemView(a Article) *articleView {
+// articleViews returns the articles' cleaned views, from the cache where
+// it has them (one read lock for all). While the CSS is being collected
+// (s.frags is nil) nothing is cached.
+func (s *Set) articleViews(articles []Article) []*articleView {
+	views := make([]*articleView, len(articles))
 	if s.frags == nil {
-		return newArticleView(a)
+		for i, a := range articles {
+			views[i] = newArticleView(a)
+		}
+		return views
 	}
-	if v, ok := s.frags.view(a); ok {
-		return v
+	missing := false
+	s.frags.mu.RLock()
+	for i, a := range articles {
+		if e, ok := s.frags.views[a.ID]; ok && e.key.matches(a) {
+			views[i] = e.view
+		} else {
+			missing = true
+		}
 	}
-	k := keyOf(a)
-	return s.frags.store(&k, newArticleView(a), nil, "")
+	s.frags.mu.RUnlock()
+	if missing {
+		for i, a := range articles {
+			if views[i] == nil {
+				k := keyOf(a)
+				views[i] = s.frags.store(&k, newArticleView(a), nil, "")
+			}
+		}
+	}
+	return views
 }
 
 // fragmentRun is what a fragment marker stands for: its parts written one

@@ -116,7 +116,7 @@ func (s *Set) Prepare(d Digest) (*Prepared, error) {
 	}
 	w := s.wordingOf(d.Regions, d.Topics)
 	v := &digestView{siteView: s.site}
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.articleViews(d.Articles))
 	archive := webURL(d.ArchiveURL)
 	k := headKey{w: w, cadence: d.Cadence, edition: d.Edition, n: len(d.Articles), more: d.More,
 		groups: len(v.Groups), archive: archive != ""}
@@ -251,7 +251,7 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 	w := s.wordingOf(d.Regions, d.Topics)
 	v := s.headView(d, w, ed)
 	v.Web = web
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.articleViews(d.Articles))
 	var buf bytes.Buffer // used only for fragments missing from the cache
 	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf, true); err != nil {
 		return nil, err

@@ -82,9 +82,9 @@ const otherGroup = "Weitere Meldungen"
 // first appearance, "Weitere Meldungen" last; items keep their order (newest
 // first) within a group.
 //
-// view returns an article's cleaned view (newItemView, or a cached copy of
-// it); names are the chosen topics' cleaned names.
-func groupArticles(articles []Article, chosen []Named, names []string, view func(Article) *articleView) ([]itemView, []groupView) {
+// views are the articles' cleaned views (Set.articleViews); names are the
+// chosen topics' cleaned names.
+func groupArticles(articles []Article, chosen []Named, names []string, views []*articleView) ([]itemView, []groupView) {
 	// A digest has a few groups: a slice searched by slug beats a map.
 	type group struct {
 		code, name string
@@ -155,7 +155,7 @@ func groupArticles(articles []Article, chosen []Named, names []string, view func
 			if in[i] != gi {
 				continue
 			}
-			it := itemView{articleView: view(articles[i])}
+			it := itemView{articleView: views[i]}
 			it.N = len(items) + 1
 			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
