@@ -102,10 +102,10 @@ func (s *Set) split(out []byte) (filled, error) {
 // It returns ErrNoArticles for an empty digest and an error naming the field
 // for a bad cadence or edition.
 //
-// It runs no template: it assembles the digest from the head of its key
-// (heads.go: the skeleton of its shape with the values all digests of the
-// key share written in), its few own values and the cached article
-// fragments. prepareByTemplate is the same digest by a template pass.
+// It runs no template: it assembles the digest from its head (heads.go:
+// the skeleton of its shape and the values of its header, intro and
+// footer sentence), its preheader, browser link and group headings and
+// the cached article fragments. prepareByTemplate is the same digest by a template pass.
 func (s *Set) Prepare(d Digest) (*Prepared, error) {
 	if len(d.Articles) == 0 || d.More < 0 {
 		_, err := s.baseView(d, false) // its error, in its order (edition first)
@@ -118,16 +118,11 @@ func (s *Set) Prepare(d Digest) (*Prepared, error) {
 	v := &digestView{siteView: s.site}
 	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.articleViews(d.Articles))
 	archive := webURL(d.ArchiveURL)
-	k := headKey{w: w, cadence: d.Cadence, edition: d.Edition, n: len(d.Articles), more: d.More,
-		groups: len(v.Groups), archive: archive != ""}
-	if !d.At.IsZero() {
-		k.atSet, k.atSec, k.atNsec = true, d.At.Unix(), d.At.Nanosecond()
-	}
-	var buf bytes.Buffer // used only for fragments missing from the cache
-	h, err := s.head(k, d, w, &buf)
+	h, err := s.buildHead(d, w, archive != "", len(v.Groups))
 	if err != nil {
 		return nil, err
 	}
+	var buf bytes.Buffer // used only for fragments missing from the cache
 	htmlRuns, textRuns, err := s.fillFragments(v, &buf, false)
 	if err != nil {
 		return nil, err

@@ -257,9 +257,13 @@ func digestValues(v *digestView) []string {
 	return vals
 }
 
-// assemble puts sk together with vals and runs into a filled part; html
+// assemble puts h.sk together with vals and runs into a filled part; html
 // selects HTML escaping of the values.
-func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool) (filled, error) {
+//
+// With h.static set, the values of h.sk with a non-dynamic index are taken
+// from it in order (already escaped): only the dynamic ones come from vals.
+func (s *Set) assemble(h headPart, vals []string, runs fragmentRuns, html bool) (filled, error) {
+	sk, static := h.sk, h.static
 	var f filled
 	f.pieces = make([]string, 0, len(sk)+runs.count())
 	f.slots = make([]slotAt, 0, 4)
@@ -284,6 +288,14 @@ func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool)
 			for _, part := range runs[p.idx].parts {
 				lit(part)
 			}
+			continue
+		}
+		if h.static != nil && !dynamicValue(p.idx) {
+			if len(static) == 0 {
+				return filled{}, fmt.Errorf("templates: head has too few static values")
+			}
+			lit(static[0])
+			static = static[1:]
 			continue
 		}
 		val, err := s.value(p, vals, html)

@@ -83,7 +83,6 @@ type Set struct {
 	skels   skeletons
 	urlAttr *htmltemplate.Template
 	words   wordings // what each distinct choice of regions and topics says
-	heads   heads    // each head key's skeletons with their values written in (heads.go)
 }
 
 // siteView is Site cleaned once for display.
