@@ -2,6 +2,8 @@ package templates
 
 import (
 	"bytes"
+	"strconv"
+	"sync"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -263,19 +265,8 @@ func (s *Set) headView(d Digest, w *wording, ed editionInfo) *digestView {
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
 	v.RegionPhrase = w.regionPhrase
-	if d.Cadence == "weekly" {
-		v.CadenceName = "Wochenüberblick"
-		v.EditionShort = fmt.Sprintf("KW %d", ed.week)
-		at := "" // the run date, when known
-		if !d.At.IsZero() {
-			at = " · " + GermanDate(d.At)
-		}
-		v.EditionLabel = v.CadenceName + " · " + v.EditionShort + at
-	} else {
-		v.CadenceName = "Tagesüberblick"
-		v.EditionShort = GermanDate(ed.day)
-		v.EditionLabel = v.CadenceName + " · " + v.EditionShort
-	}
+	e := s.editionWords(d, ed)
+	v.CadenceName, v.EditionShort, v.EditionLabel = e.cadenceName, e.editionShort, e.editionLabel
 	v.Intro = "hier ist Ihr " + v.CadenceName + ": " + v.CountPhrase
 	if v.RegionPhrase != "" {
 		v.Intro += " " + v.RegionPhrase
@@ -300,4 +291,62 @@ func preheader(items []itemView) string {
 		return truncateRunes(items[0].Headline+" · "+items[1].Headline, 150)
 	}
 	return truncateRunes(items[0].Headline+" · "+items[1].Headline+" · "+items[2].Headline, 150)
+}
+
+// editionWords is how a digest names its cadence and edition, the same for
+// every digest of a run.
+type editionWords struct {
+	cadenceName  string // "Wochenüberblick", "Tagesüberblick"
+	editionShort string // "KW 8", "19. Februar 2026"
+	editionLabel string // "Wochenüberblick · KW 8 · 19. Februar 2026"
+}
+
+// editionKey is every input of editionWords.
+type editionKey struct {
+	cadence, edition string
+	atSec            int64
+	atNsec           int
+	atSet            bool
+}
+
+// editionCache holds the editionWords of the last few editions (a run has
+// one): safe for concurrent use, emptied when it holds 64.
+type editionCache struct {
+	mu sync.RWMutex
+	m  map[editionKey]editionWords
+}
+
+// editionWords returns the words for d's cadence, edition and run date;
+// ed is the parsed edition.
+func (s *Set) editionWords(d Digest, ed editionInfo) editionWords {
+	k := editionKey{cadence: d.Cadence, edition: d.Edition}
+	if !d.At.IsZero() {
+		k.atSet, k.atSec, k.atNsec = true, d.At.Unix(), d.At.Nanosecond()
+	}
+	s.editions.mu.RLock()
+	e, ok := s.editions.m[k]
+	s.editions.mu.RUnlock()
+	if ok {
+		return e
+	}
+	if d.Cadence == "weekly" {
+		e.cadenceName = "Wochenüberblick"
+		e.editionShort = "KW " + strconv.Itoa(ed.week)
+		at := "" // the run date, when known
+		if !d.At.IsZero() {
+			at = " · " + GermanDate(d.At)
+		}
+		e.editionLabel = e.cadenceName + " · " + e.editionShort + at
+	} else {
+		e.cadenceName = "Tagesüberblick"
+		e.editionShort = GermanDate(ed.day)
+		e.editionLabel = e.cadenceName + " · " + e.editionShort
+	}
+	s.editions.mu.Lock()
+	if s.editions.m == nil || len(s.editions.m) >= 64 {
+		s.editions.m = map[editionKey]editionWords{}
+	}
+	s.editions.m[k] = e
+	s.editions.mu.Unlock()
+	return e
 }
