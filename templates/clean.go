@@ -227,11 +227,21 @@ var urlEscaper = strings.NewReplacer("<", "%3C", ">", "%3E", `"`, "%22", "`", "%
 // wrapText breaks s into lines of at most width columns at spaces; a word
 // longer than width (a URL) stays whole on its own line.
 func wrapText(s string, width int) string {
-	words := strings.Fields(s)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/width + 1)
 	col := 0
-	for _, w := range words {
+	for rest := s; ; {
+		// The next word, as strings.Fields would cut it.
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			break
+		}
+		end := strings.IndexFunc(rest, unicode.IsSpace)
+		if end < 0 {
+			end = len(rest)
+		}
+		w := rest[:end]
+		rest = rest[end:]
 		n := utf8.RuneCountInString(w)
 		switch {
 		case col == 0:

@@ -2,7 +2,9 @@ package templates
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // cleanSamples are lines and URLs whose cleaning the fast paths must get
@@ -50,4 +52,39 @@ func FuzzCleanFastPaths(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkCleanFast)
+}
+
+// wrapTextFields is wrapText as it was written first, over strings.Fields:
+// the reference for the version that cuts the words itself.
+func wrapTextFields(s string, width int) string {
+	var b strings.Builder
+	col := 0
+	for _, w := range strings.Fields(s) {
+		n := utf8.RuneCountInString(w)
+		switch {
+		case col == 0:
+		case col+1+n > width:
+			b.WriteByte('\n')
+			col = 0
+		default:
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += n
+	}
+	return b.String()
+}
+
+func TestWrapText_MatchesFields(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		a, b := cleanSamples[r.IntN(len(cleanSamples))], randText(r, r.IntN(30))
+		s := a[:r.IntN(len(a)+1)] + " " + b + "\u00a0\u2028\t" + a
+		for _, w := range []int{10, 72} {
+			if got, want := wrapText(s, w), wrapTextFields(s, w); got != want {
+				t.Fatalf("wrapText(%q, %d) = %q, want %q", s, w, got, want)
+			}
+		}
+	}
 }

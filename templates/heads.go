@@ -72,7 +72,13 @@ func (s *Set) buildHead(d Digest, w *wording, archive bool, groups int) (*head, 
 
 // headPart computes the static values of sk with vals.
 func (s *Set) headPart(sk skeleton, vals []string, html bool) (headPart, error) {
-	hp := headPart{sk: sk, static: []string{}} // non-nil: assemble takes static values from it
+	n := 0
+	for _, p := range sk {
+		if p.kind != skelLit && p.kind != skelRun && p.kind != skelRecipient && !dynamicValue(p.idx) {
+			n++
+		}
+	}
+	hp := headPart{sk: sk, static: make([]string, 0, n)} // non-nil: assemble takes static values from it
 	for _, p := range sk {
 		switch p.kind {
 		case skelLit, skelRun, skelRecipient:

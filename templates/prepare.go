@@ -2,14 +2,14 @@ package templates
 
 import (
 	"bytes"
-	"strconv"
-	"sync"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // Prepared is one digest rendered once, split at the per-recipient slots.
@@ -267,14 +267,25 @@ func (s *Set) headView(d Digest, w *wording, ed editionInfo) *digestView {
 	v.RegionPhrase = w.regionPhrase
 	e := s.editionWords(d, ed)
 	v.CadenceName, v.EditionShort, v.EditionLabel = e.cadenceName, e.editionShort, e.editionLabel
-	v.Intro = "hier ist Ihr " + v.CadenceName + ": " + v.CountPhrase
+	var intro strings.Builder // one allocation for the whole sentence
+	intro.Grow(64 + len(v.CountPhrase) + len(v.RegionPhrase) + len(s.site.PortalHost))
+	intro.WriteString("hier ist Ihr ")
+	intro.WriteString(v.CadenceName)
+	intro.WriteString(": ")
+	intro.WriteString(v.CountPhrase)
 	if v.RegionPhrase != "" {
-		v.Intro += " " + v.RegionPhrase
+		intro.WriteString(" ")
+		intro.WriteString(v.RegionPhrase)
 	}
-	v.Intro += "."
+	intro.WriteString(".")
 	if d.More > 0 {
-		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
+		intro.WriteString(" Unten finden Sie die ")
+		intro.WriteString(strconv.Itoa(len(d.Articles)))
+		intro.WriteString(" neuesten, alle weiteren auf ")
+		intro.WriteString(s.site.PortalHost)
+		intro.WriteString(".")
 	}
+	v.Intro = intro.String()
 	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
 		w.choice + " abonniert haben."
 	return v
