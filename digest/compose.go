@@ -57,10 +57,10 @@ type library struct {
 	selections map[int64]*selection
 	window     *selectionReader // nil: selections holds all of the run's
 
-	// choices holds each choice key's regions and topics, looked up and in
-	// taxonomy order (shared, read-only), so a digest does not redo it.
-	choiceMu sync.RWMutex
-	choices  map[string]choice
+	// order holds each region's and topic's place in the taxonomy, made
+	// once, for putting a selection's choices in taxonomy order.
+	orderOnce sync.Once
+	order     map[string]int
 
 	mu    sync.Mutex
 	cache map[int64]*list.Element
@@ -232,46 +232,66 @@ func (lib *library) topic(slug string) templates.Named {
 	return templates.Named{Code: slug, Name: t.Name}
 }
 
-// choice is a choice key's regions and topics as digests show them.
-type choice struct{ regions, topics []templates.Named }
+// choiceOf returns the regions and topics of a choice key
+// ("DE,DE-HE|it-sicherheit") in taxonomy order. It is not cached: nearly
+// every selection of an edition has a choice of its own (a cache by choice
+// key held 5 MB more in the listmonk profile and hardly ever hit), but the
+// taxonomy order is looked up in one map made once.
+func (lib *library) choiceOf(key string) (regions, topics []templates.Named) {
+	lib.orderOnce.Do(func() {
+		lib.order = make(map[string]int, len(lib.tax.Regions)+len(lib.tax.Topics))
+		for i, r := range lib.tax.Regions {
+			lib.order["r:"+r.Code] = i
+		}
+		for i, t := range lib.tax.Topics {
+			lib.order["t:"+t.Slug] = i
+		}
+	})
+	rs, ts, _ := strings.Cut(key, "|")
+	return lib.ordered(splitKey(rs), "r:", lib.region), lib.ordered(splitKey(ts), "t:", lib.topic)
+}
 
-// maxChoices bounds the choice cache; when full it is emptied.
-const maxChoices = 20000
+// ordered names codes in taxonomy order: a stable insertion sort by place,
+// unknown codes at place 0 (as sortNamed). nil for no codes.
+func (lib *library) ordered(codes []string, kind string, name func(string) templates.Named) []templates.Named {
+	if len(codes) == 0 {
+		return nil
+	}
+	out := make([]templates.Named, 0, len(codes))
+	var rank [24]int // choices are short; longer ones fall back to sortNamed's way below
+	if len(codes) > len(rank) {
+		for _, c := range codes {
+			out = append(out, name(c))
+		}
+		if kind == "r:" {
+			sortNamed(out, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
+		} else {
+			sortNamed(out, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
+		}
+		return out
+	}
+	for _, c := range codes {
+		i := len(out)
+		out = append(out, name(c))
+		rank[i] = lib.pos(kind, c)
+		for ; i > 0 && rank[i] < rank[i-1]; i-- {
+			out[i], out[i-1] = out[i-1], out[i]
+			rank[i], rank[i-1] = rank[i-1], rank[i]
+		}
+	}
+	return out
+}
 
-// choiceOf returns the regions and topics of a choice key ("DE,DE-HE|it-sicherheit"),
-// in taxonomy order; the slices are shared and must not be changed.
-func (lib *library) choiceOf(key string) choice {
-	lib.choiceMu.RLock()
-	c, ok := lib.choices[key]
-	lib.choiceMu.RUnlock()
-	if ok {
-		return c
-	}
-	regions, topics, _ := strings.Cut(key, "|")
-	for _, code := range splitKey(regions) {
-		c.regions = append(c.regions, lib.region(code))
-	}
-	for _, code := range splitKey(topics) {
-		c.topics = append(c.topics, lib.topic(code))
-	}
-	// Choices are kept in code order in the key; show them in taxonomy order.
-	sortNamed(c.regions, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
-	sortNamed(c.topics, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
-	c.regions, c.topics = slices.Clip(c.regions), slices.Clip(c.topics)
-	lib.choiceMu.Lock()
-	if lib.choices == nil || len(lib.choices) >= maxChoices {
-		lib.choices = map[string]choice{}
-	}
-	lib.choices[key] = c
-	lib.choiceMu.Unlock()
-	return c
+// pos is a code's place in the taxonomy; 0 for an unknown code, as
+// sortNamed's map gives.
+func (lib *library) pos(kind, code string) int {
+	return lib.order[kind+code]
 }
 
 // digestOf builds the shared content of a selection.
 func (lib *library) digestOf(s *selection) templates.Digest {
 	d := templates.Digest{Cadence: string(lib.run.Cadence), Edition: lib.run.Edition, At: lib.run.At}
-	c := lib.choiceOf(s.ChoiceKey)
-	d.Regions, d.Topics = c.regions, c.topics
+	d.Regions, d.Topics = lib.choiceOf(s.ChoiceKey)
 	d.Articles = make([]templates.Article, 0, len(s.Articles))
 	for _, id := range s.Articles {
 		if a, ok := lib.articles[id]; ok {
