@@ -64,7 +64,8 @@
 // Genitives count for Länder, regions, big cities and Kreise ("Sachsen-Anhalts",
 // "des Saale-Orla-Kreises"); the parts of a hyphenated compound count only when
 // they name a Land, a region, an organisation or a city of 100,000
-// ("Thüringen-Portal", but not "Allensbach-Umfrage").
+// ("Thüringen-Portal", but not "Allensbach-Umfrage"), and so do the parts of a
+// compound written in camel case ("BayernAtlas", "5fürSüdwestfalen").
 // Ambiguous names are resolved by a Land named elsewhere in the article, then by
 // "Kreis"/"Stadt" before the name ("Stadt Heidenheim" is the town, not the
 // Kreis or a village elsewhere), then by size (the largest place must be twice
