@@ -385,6 +385,14 @@ func (g *Gazetteer) find(text string) []hit {
 					hits = append(hits, hit{name: p, entry: e, prev: prev})
 				}
 			}
+		} else if parts := camelParts(t.orig); len(parts) > 1 {
+			// "BayernAtlas", "5fürSüdwestfalen": a compound written in camel
+			// case counts like a hyphenated one
+			for _, p := range parts {
+				if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
+					hits = append(hits, hit{name: p, entry: e, prev: prev})
+				}
+			}
 		}
 		i++
 	}
@@ -419,6 +427,23 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 		}
 	}
 	return 0
+}
+
+// camelParts splits a word before every capital that follows a lower-case
+// letter or a digit: "BayernAtlas" → "Bayern", "Atlas"; "5fürSüdwestfalen" →
+// "5für", "Südwestfalen"; a word without such a capital is one part.
+func camelParts(w string) []string {
+	var out []string
+	start := 0
+	prev := rune(0)
+	for i, r := range w {
+		if unicode.IsUpper(r) && (unicode.IsLower(prev) || unicode.IsDigit(prev)) {
+			out = append(out, w[start:i])
+			start = i
+		}
+		prev = r
+	}
+	return append(out, w[start:])
 }
 
 // verbandAdmin maps the administration of a Gemeindeverband to the type word

@@ -57,6 +57,11 @@ type library struct {
 	selections map[int64]*selection
 	window     *selectionReader // nil: selections holds all of the run's
 
+	// order holds each region's and topic's place in the taxonomy, made
+	// once, for putting a selection's choices in taxonomy order.
+	orderOnce sync.Once
+	order     map[string]int
+
 	mu    sync.Mutex
 	cache map[int64]*list.Element
 	lru   *list.List
@@ -227,16 +232,67 @@ func (lib *library) topic(slug string) templates.Named {
 	return templates.Named{Code: slug, Name: t.Name}
 }
 
+// choiceOf returns the regions and topics of a choice key
+// ("DE,DE-HE|it-sicherheit") in taxonomy order. It is not cached: nearly
+// every selection of an edition has a choice of its own (a cache by choice
+// key held 5 MB more in the listmonk profile and hardly ever hit), but the
+// taxonomy order is looked up in one map made once.
+func (lib *library) choiceOf(key string) (regions, topics []templates.Named) {
+	lib.orderOnce.Do(func() {
+		lib.order = make(map[string]int, len(lib.tax.Regions)+len(lib.tax.Topics))
+		for i, r := range lib.tax.Regions {
+			lib.order["r:"+r.Code] = i
+		}
+		for i, t := range lib.tax.Topics {
+			lib.order["t:"+t.Slug] = i
+		}
+	})
+	rs, ts, _ := strings.Cut(key, "|")
+	return lib.ordered(splitKey(rs), "r:", lib.region), lib.ordered(splitKey(ts), "t:", lib.topic)
+}
+
+// ordered names codes in taxonomy order: a stable insertion sort by place,
+// unknown codes at place 0 (as sortNamed). nil for no codes.
+func (lib *library) ordered(codes []string, kind string, name func(string) templates.Named) []templates.Named {
+	if len(codes) == 0 {
+		return nil
+	}
+	out := make([]templates.Named, 0, len(codes))
+	var rank [24]int // choices are short; longer ones fall back to sortNamed's way below
+	if len(codes) > len(rank) {
+		for _, c := range codes {
+			out = append(out, name(c))
+		}
+		if kind == "r:" {
+			sortNamed(out, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
+		} else {
+			sortNamed(out, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
+		}
+		return out
+	}
+	for _, c := range codes {
+		i := len(out)
+		out = append(out, name(c))
+		rank[i] = lib.pos(kind, c)
+		for ; i > 0 && rank[i] < rank[i-1]; i-- {
+			out[i], out[i-1] = out[i-1], out[i]
+			rank[i], rank[i-1] = rank[i-1], rank[i]
+		}
+	}
+	return out
+}
+
+// pos is a code's place in the taxonomy; 0 for an unknown code, as
+// sortNamed's map gives.
+func (lib *library) pos(kind, code string) int {
+	return lib.order[kind+code]
+}
+
 // digestOf builds the shared content of a selection.
 func (lib *library) digestOf(s *selection) templates.Digest {
 	d := templates.Digest{Cadence: string(lib.run.Cadence), Edition: lib.run.Edition, At: lib.run.At}
-	regions, topics, _ := strings.Cut(s.ChoiceKey, "|")
-	for _, c := range splitKey(regions) {
-		d.Regions = append(d.Regions, lib.region(c))
-	}
-	for _, c := range splitKey(topics) {
-		d.Topics = append(d.Topics, lib.topic(c))
-	}
+	d.Regions, d.Topics = lib.choiceOf(s.ChoiceKey)
+	d.Articles = make([]templates.Article, 0, len(s.Articles))
 	for _, id := range s.Articles {
 		if a, ok := lib.articles[id]; ok {
 			d.Articles = append(d.Articles, a)
@@ -246,9 +302,6 @@ func (lib *library) digestOf(s *selection) templates.Digest {
 	if lib.links != nil {
 		d.ArchiveURL = lib.links.ArchiveURL(s.ID)
 	}
-	// Choices are kept in code order in the key; show them in taxonomy order.
-	sortNamed(d.Regions, lib.tax.Regions, func(r taxonomy.Region) string { return r.Code })
-	sortNamed(d.Topics, lib.tax.Topics, func(t taxonomy.Topic) string { return t.Slug })
 	return d
 }
 

@@ -30,16 +30,28 @@
 // of older editions of that cadence expire (failed, "superseded") and their
 // articles become eligible again.
 //
-// Sending claims deliveries in batches and records each outcome as soon as the
-// server has answered, before the next message goes out, so a crash (kill -9)
-// repeats at most one message per SMTP connection: the one whose acceptance was
-// being written. Each carries a Message-ID derived from run and delivery. On
+// Sending claims deliveries in batches. Each accepted message is handed to one
+// recorder per Send, which writes every accepted outcome waiting at that moment
+// in one statement (UPDATE … WHERE id IN (…); recorder.go) while the worker
+// renders and transmits its next message; the worker holds that next message
+// before the final "." of DATA (mailer.Message.Hold) until the previous record
+// is committed. So a crash (kill -9) still repeats at most one message per SMTP
+// connection — the one whose acceptance was being written — and the records
+// cost a fraction of the statements (BENCHMARKS.md "Issue 12: group-committed
+// records"). A group the database refuses is written again row by row, so the
+// error (a RecordError, which stops sending) names the one delivery that could
+// not be recorded and the others are kept. Failures, retries and skips are
+// recorded on the worker's own connection before its next message (a failure
+// may bounce the subscriber in the same transaction). Each message carries a
+// Message-ID derived from run and delivery. On
 // PostgreSQL a claim is committed at once (FOR UPDATE SKIP LOCKED, claimed_by =
 // the worker connection's backend id) and every worker connection holds an
-// advisory lock while it sends; a sender starting up gives back the claims whose
+// advisory lock while it sends, and keeps it until its last accepted message is
+// recorded; a sender starting up gives back the claims whose
 // owner no longer holds its lock. Outcomes are committed with
-// synchronous_commit = off on the worker's own connection: a crash of digest
+// synchronous_commit = off (worker and recorder connections): a crash of digest
 // loses nothing committed; a crash of the database server could lose the last
 // fraction of a second of outcomes (those messages would be sent again). SQLite
-// has one sending process, guarded by a lock file.
+// has one sending process, guarded by a lock file; a worker's last accepted
+// delivery of a batch is recorded before the batch's in-memory claims go.
 package digest

@@ -226,14 +226,15 @@ func (o *outbox) release(ctx context.Context, w *workerConn, items []claimed) er
 
 // messageID is the Message-ID (without brackets) of a delivery: derived from run
 // and delivery, so a message sent twice in the crash window is recognisable.
+// The recorder writes the same value in SQL (recorder.sent); a test compares them.
 func (o *outbox) messageID(deliveryID int64) string {
 	return fmt.Sprintf("r%d.d%d@%s", o.run.ID, deliveryID, o.domain)
 }
 
-// record writes the outcome of one delivery as soon as the server has
-// answered, so that a crash repeats at most the one message whose outcome was
-// being written. A sent or skipped delivery is one statement (committed on
-// its own); a failure, which may bounce the subscriber, is a transaction.
+// record writes the outcome of one delivery that the server did not accept
+// (or that was skipped) before the worker's next message; accepted ones go
+// to the recorder (recorder.go). A skip is one statement; a failure, which
+// may bounce the subscriber, is a transaction.
 func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outcome, now time.Time) error {
 	db := o.db
 	now = store.T(now)
@@ -241,14 +242,6 @@ func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outc
 		return &RecordError{RunID: o.run.ID, DeliveryID: out.id, Status: out.status, Err: err}
 	}
 	switch out.status {
-	case StatusSent:
-		_, err := w.q.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?,
-			next_attempt_at = NULL, last_error = '', message_id = ?, claimed_by = NULL WHERE id = ?`),
-			now, now, o.messageID(out.id), out.id)
-		if err != nil {
-			return fail(err)
-		}
-		return nil
 	case StatusSkipped:
 		_, err := w.q.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = 'skipped', last_error = 'subscriber left after planning', updated_at = ?, claimed_by = NULL WHERE id = ?`),
 			now, out.id)

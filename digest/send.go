@@ -165,7 +165,11 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 	// already being sent is sent on ctx and finished.
 	stop, stopAll := context.WithCancelCause(ctx)
 	defer stopAll(nil)
-	w := &sendWork{Sender: s, lib: lib, ob: ob, limiter: limiter, batch: batchSize, log: log.With("run", run.ID, "edition", run.Edition),
+	rec, err := ob.startRecorder(ctx, workers, s.Now)
+	if err != nil {
+		return prog, err
+	}
+	w := &sendWork{Sender: s, lib: lib, ob: ob, rec: rec, limiter: limiter, batch: batchSize, log: log.With("run", run.ID, "edition", run.Edition),
 		inflight: map[int64]bool{}, due: prog.Due, stop: stop}
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
@@ -180,7 +184,9 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 		}()
 	}
 	wg.Wait()
+	rec.close()
 	prog = w.progress()
+	w.log.Debug("recorded accepted messages", "sent", prog.Sent, "statements", rec.stmts)
 	var first *RecordError
 	if errors.As(context.Cause(stop), &first) && ctx.Err() == nil {
 		// One clear error; what else went wrong meanwhile goes to the log.
@@ -214,6 +220,7 @@ type sendWork struct {
 	*Sender
 	lib     *library
 	ob      *outbox
+	rec     *recorder
 	limiter *rate.Limiter
 	batch   int
 	log     *slog.Logger
@@ -306,7 +313,7 @@ func (w *sendWork) done(b *batch) {
 	w.claimMu.Unlock()
 }
 
-func (w *sendWork) worker(ctx context.Context, n int) error {
+func (w *sendWork) worker(ctx context.Context, n int) (err error) {
 	conn, err := w.Transport.Open(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrRelayUnreachable, w.Transport, err)
@@ -319,6 +326,16 @@ func (w *sendWork) worker(ctx context.Context, n int) error {
 	defer wc.close()
 	var html, text bytes.Buffer
 	var cs connState
+	defer func() {
+		// The last accepted message is recorded before the worker's lock
+		// goes (wc.close): until then its claim keeps other senders off it.
+		if rerr := cs.settle(w); rerr != nil && err == nil {
+			err = rerr
+		}
+		if w.Progress != nil {
+			w.Progress(w.progress())
+		}
+	}()
 	for w.stop.Err() == nil {
 		b, err := w.claim(ctx, wc)
 		if err != nil {
@@ -328,6 +345,11 @@ func (w *sendWork) worker(ctx context.Context, n int) error {
 			return nil
 		}
 		tried, err := w.sendBatch(ctx, conn, wc, b, &html, &text, &cs)
+		if err == nil && w.DB.Dialect == store.SQLite {
+			// SQLite keeps claims in memory (inflight): the last accepted
+			// delivery of the batch must be recorded before done forgets it.
+			err = cs.settle(w)
+		}
 		// Give back what was not tried, even when ctx has ended.
 		relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		if rerr := w.ob.release(relCtx, wc, b.items[tried:]); rerr != nil && err == nil {
@@ -349,37 +371,62 @@ func (w *sendWork) worker(ctx context.Context, n int) error {
 	return nil
 }
 
-// connState counts a connection's network failures in a row.
+// connState is what a worker keeps about its connection: the accepted
+// message whose record is still being written, and the network failures in
+// a row.
 type connState struct {
+	pending *accepted // handed to the recorder, not yet known to be committed
 	strikes int
 	last    string // the last failure's reason
 }
 
-// sendBatch sends the claimed deliveries of b in order and records each
-// outcome before the next message goes out, so a crash repeats at most the
-// one message per connection whose acceptance was being written. It returns
-// how many deliveries it handled; the rest stays claimed for the caller to
-// give back.
+// settle waits until the pending accepted message, if any, is recorded and
+// counts it; its error is a *RecordError.
+func (cs *connState) settle(w *sendWork) error {
+	a := cs.pending
+	if a == nil {
+		return nil
+	}
+	cs.pending = nil
+	if err := a.wait(); err != nil {
+		return err
+	}
+	w.sent.Add(1)
+	return nil
+}
+
+// sendBatch sends the claimed deliveries of b in order. An accepted
+// message goes to the recorder while the next one is rendered and
+// transmitted, and the next one is held before its final dot until that
+// record is committed (see recorder), so a crash repeats at most the one
+// message per connection whose acceptance was being written. Other
+// outcomes are recorded here before the next message. It returns how many
+// deliveries it handled; the rest stays claimed for the caller to give back.
 func (w *sendWork) sendBatch(ctx context.Context, conn mailer.Conn, wc *workerConn, b *batch, html, text *bytes.Buffer, cs *connState) (int, error) {
 	for i, it := range b.items {
 		if w.stop.Err() != nil {
 			return i, nil // the rest stays pending
 		}
-		out := w.deliver(ctx, conn, it, html, text)
+		out, err := w.deliver(ctx, conn, it, html, text, cs)
+		if err != nil {
+			return i, err // the previous message could not be recorded; this one was not completed
+		}
 		if w.stop.Err() != nil && out.status != StatusSent && out.status != StatusSkipped {
 			return i, nil // interrupted mid-send: leave it pending rather than count a failure
 		}
+		if out.status == StatusSent {
+			cs.pending = w.rec.submit(it.ID)
+			cs.strikes = 0
+			continue
+		}
 		// Record even when ctx has ended: what was sent must be written down.
 		recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err := w.ob.record(recCtx, wc, it, out.outcome, w.Now())
+		err = w.ob.record(recCtx, wc, it, out.outcome, w.Now())
 		cancel()
 		if err != nil {
 			return i, err
 		}
 		switch out.status {
-		case StatusSent:
-			w.sent.Add(1)
-			cs.strikes = 0
 		case StatusRetry:
 			w.retry.Add(1)
 			if out.network {
@@ -403,27 +450,42 @@ type deliveryOutcome struct {
 	network bool
 }
 
-// deliver sends one claimed delivery and classifies the result.
-func (w *sendWork) deliver(ctx context.Context, conn mailer.Conn, it claimed, html, text *bytes.Buffer) deliveryOutcome {
+// deliver sends one claimed delivery and classifies the result. The message
+// is held before the server may accept it until the connection's previous
+// accepted message is recorded (cs.settle); when that record fails, deliver
+// returns its error and the message was not completed.
+func (w *sendWork) deliver(ctx context.Context, conn mailer.Conn, it claimed, html, text *bytes.Buffer, cs *connState) (deliveryOutcome, error) {
 	out := deliveryOutcome{outcome: outcome{id: it.ID}}
 	if it.SubscriberID == nil || it.Status != "active" {
 		out.status = StatusSkipped
-		return out
+		return out, nil
 	}
 	out.subID = *it.SubscriberID
 	msg, err := w.message(it, html, text)
 	if err != nil {
 		out.status, out.err = StatusFailed, "render: "+err.Error()
 		w.log.Error("render failed", "delivery", it.ID, "selection", it.SelectionID, "err", err)
-		return out
+		return out, nil
 	}
 	if w.limiter != nil {
 		if err := w.limiter.Wait(w.stop); err != nil {
 			out.status, out.err = StatusRetry, "interrupted"
-			return out
+			return out, nil
 		}
 	}
-	res := mailer.Classify(conn.Send(ctx, msg))
+	held, holdErr := false, error(nil)
+	msg.Hold = func() error {
+		held, holdErr = true, cs.settle(w)
+		return holdErr
+	}
+	sendErr := conn.Send(ctx, msg)
+	if !held {
+		holdErr = cs.settle(w) // Send failed before the hold
+	}
+	if holdErr != nil {
+		return out, holdErr
+	}
+	res := mailer.Classify(sendErr)
 	switch res.Kind {
 	case mailer.Sent:
 		out.status = StatusSent
@@ -439,7 +501,7 @@ func (w *sendWork) deliver(ctx context.Context, conn mailer.Conn, it claimed, ht
 		out.status, out.err, out.bounce = StatusFailed, res.Reason, res.Bounce
 		w.log.Warn("permanent failure", "delivery", it.ID, "reason", res.Reason, "bounce", res.Bounce)
 	}
-	return out
+	return out, nil
 }
 
 // message builds the email of one delivery; html and text are reused buffers.

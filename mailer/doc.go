@@ -34,6 +34,14 @@
 //     idle connection) is retried once at once on a new connection; a
 //     failure during or after the body is never retried here, because the
 //     server may have accepted the message.
+//   - Message.Hold, when set, runs once per Send before the message can be
+//     accepted: over SMTP without DKIM after the body and before the final
+//     "." (the body and the dot are then two writes), with DKIM before
+//     go-mail's Send, in the file transport before the file is written. A
+//     Hold error abandons the message (SMTP: the connection is closed
+//     without the dot, so the server discards it) and Send returns a
+//     *HoldError. digest uses it to overlap a message's transfer with the
+//     record of the previous one without widening the crash window.
 //   - Classify maps errors for the outbox: 4xx and network errors Retry, 5xx
 //     Failed, and 5.1.1, 5.1.10, 5.4.1, 5.4.4 also Bounce. Reasons are short,
 //     carry no addresses or secrets, and group well in reports.

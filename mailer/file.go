@@ -50,6 +50,9 @@ func (c *fileConn) Send(ctx context.Context, m *Message) error {
 	if _, err := msg.WriteTo(&c.buf); err != nil {
 		return fmt.Errorf("render message %s: %w", m.MessageID, err)
 	}
+	if err := m.hold(); err != nil {
+		return err
+	}
 	name := filepath.Join(c.t.dir, FileName(m.MessageID))
 	tmp, err := os.CreateTemp(c.t.dir, ".tmp-*.eml")
 	if err != nil {

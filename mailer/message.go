@@ -29,6 +29,39 @@ type Message struct {
 	UnsubscribeURL    string // optional https URL: List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click)
 	UnsubscribeMailto string // optional "mailto:…", also listed in List-Unsubscribe
 	Bulk              bool   // Precedence: bulk
+
+	// Hold, when set, is called once per Send after the message has been
+	// transmitted but before the server is asked to accept it (before
+	// the final "." of DATA over SMTP, before the file is written), so
+	// the caller can finish something that must be done before this
+	// message may be accepted (digest: committing the previous message's
+	// record) while the message travels. When Hold returns an error the
+	// message is not completed — over SMTP the connection is closed
+	// without the final dot, so the server discards it — and Send returns
+	// a *HoldError. A failure before Hold was reached leaves it uncalled.
+	Hold func() error
+}
+
+// HoldError is the error of Message.Hold: the message was not completed.
+type HoldError struct {
+	MessageID string
+	Err       error
+}
+
+func (e *HoldError) Error() string {
+	return "message " + e.MessageID + " held back and not completed: " + e.Err.Error()
+}
+func (e *HoldError) Unwrap() error { return e.Err }
+
+// hold calls m.Hold, if any, and wraps its error.
+func (m *Message) hold() error {
+	if m.Hold == nil {
+		return nil
+	}
+	if err := m.Hold(); err != nil {
+		return &HoldError{MessageID: m.MessageID, Err: err}
+	}
+	return nil
 }
 
 // MessageError is a Message that cannot be sent as it is: retrying will not

@@ -123,12 +123,21 @@ func (c *smtpConn) Send(ctx context.Context, m *Message) error {
 		}
 		return c.sendWire(ctx, m, &cm)
 	}
+	held := false
 	for attempt := 0; ; attempt++ {
 		// A fresh Msg per attempt: HasSendError sticks to a sent Msg and
 		// Msg.Reset keeps the previous recipient's preformatted headers.
 		msg, err := build(m, c.signer)
 		if err != nil {
 			return err
+		}
+		if !held {
+			// go-mail writes a signed message in one go: hold before it
+			// starts (no overlap, but the order holds).
+			held = true
+			if err := m.hold(); err != nil {
+				return err
+			}
 		}
 		if c.sc == nil {
 			if err := c.dial(ctx); err != nil {
@@ -225,15 +234,23 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) error 
 		if c.wire, ok = appendWire(c.wire[:0], m, cm, m.Bulk, eightBit); !ok {
 			c.wire, _ = appendWire(c.wire[:0], m, cm, m.Bulk, false)
 		}
-		c.wire = append(c.wire, ".\r\n"...) // the end of DATA, in the same write
+		if m.Hold == nil {
+			c.wire = append(c.wire, ".\r\n"...) // the end of DATA, in the same write
+		}
 		if cap(c.wire) > 1<<20 {
 			defer func() { c.wire = nil }() // do not keep an unusually large buffer
 		}
 		wasUsed := c.used
 		c.used = true
-		stage, err := c.transact(envelope(cm.envFrom), envelope(cm.to.Address), c.wire)
+		stage, err := c.transact(envelope(cm.envFrom), envelope(cm.to.Address), c.wire, m)
 		if err == nil {
 			return nil
+		}
+		var he *HoldError
+		if errors.As(err, &he) {
+			// Without the final dot the server discards the message.
+			c.drop()
+			return err
 		}
 		var tpe *textproto.Error
 		if errors.As(err, &tpe) {
@@ -253,8 +270,9 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) error 
 }
 
 // transact runs one SMTP transaction and names the stage that failed. wire
-// ends with the final ".\r\n".
-func (c *smtpConn) transact(from, to string, wire []byte) (string, error) {
+// ends with the final ".\r\n", unless m has a Hold: then the body is
+// flushed, Hold runs, and only then the final dot goes out.
+func (c *smtpConn) transact(from, to string, wire []byte, m *Message) (string, error) {
 	sc := c.sc
 	if err := sc.UpdateDeadline(c.t.cfg.Timeout); err != nil {
 		return "MAIL FROM", err
@@ -281,6 +299,15 @@ func (c *smtpConn) transact(from, to string, wire []byte) (string, error) {
 	w.Write(wire)
 	if err := w.Flush(); err != nil {
 		return "message", err
+	}
+	if m.Hold != nil {
+		if err := m.hold(); err != nil {
+			return "message", err
+		}
+		w.WriteString(".\r\n")
+		if err := w.Flush(); err != nil {
+			return "message", err
+		}
 	}
 	if _, _, err := sc.Text.ReadResponse(250); err != nil {
 		return "message", err

@@ -23,6 +23,7 @@ type Conn interface {
 	// Send delivers one message. Classify tells what an error means. ctx
 	// is checked first and bounds a (re)dial; a transfer in progress is
 	// bounded by Config.Timeout instead (go-mail's Send takes no context).
+	// Send calls m.Hold, when set, before the message can be accepted.
 	Send(ctx context.Context, m *Message) error
 	Close() error
 }

@@ -24,6 +24,60 @@ const (
 // becomes one space, and the result is cut at max runes on a word boundary.
 // It does not escape: html/template or the Render fill does that for HTML.
 func cleanLine(s string, max int) string {
+	if lineIsClean(s) {
+		return truncateRunes(s, max) // nothing to drop: no copy
+	}
+	return cleanLineSlow(s, max)
+}
+
+// lineIsClean reports whether cleanLineSlow would return s unchanged
+// before truncation: valid UTF-8 without U+FFFD, no control, bidi or
+// invisible character, no whitespace but single spaces between words.
+func lineIsClean(s string) bool {
+	space := true // a leading space is dropped
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			// The rest rune by rune: s[i] starts a rune that is not ' ',
+			// so the space state before it does not matter.
+			return lineIsCleanRunes(s[i:])
+		case c == ' ':
+			if space {
+				return false
+			}
+			space = true
+		case c < ' ' || c == 0x7f: // controls, and every ASCII space but ' '
+			return false
+		default:
+			space = false
+		}
+	}
+	return !space || s == "" // a trailing space is dropped
+}
+
+// lineIsCleanRunes is lineIsClean rune by rune.
+func lineIsCleanRunes(s string) bool {
+	space := true // a leading space is dropped
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r == utf8.RuneError || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' ||
+			unicode.IsControl(r) || isBidiControl(r) || r == '\ufeff':
+			return false
+		}
+		space = false
+	}
+	return !space || s == "" // a trailing space is dropped
+}
+
+// cleanLineSlow is cleanLine by copying rune by rune.
+func cleanLineSlow(s string, max int) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -105,6 +159,51 @@ func feedTeaser(s string) string {
 // absolute http or https URL, else "" (javascript:, data:, relative, garbage):
 // such a value is never rendered as a link.
 func webURL(u string) string {
+	if urlIsPlain(u) {
+		return u // what webURLSlow returns for it, without parsing
+	}
+	return webURLSlow(u)
+}
+
+// urlIsPlain reports whether u is "http://" or "https://", a host of
+// letters, digits, dots and hyphens, and then only bytes that url.Parse
+// accepts anywhere after the host without a check that can fail (no "%",
+// no brackets, no quotes or angle brackets, no space or control byte): for
+// such a u webURLSlow returns u itself.
+func urlIsPlain(u string) bool {
+	if len(u) > maxURLBytes {
+		return false
+	}
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
+			return false
+		}
+	}
+	host := true
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '-':
+			continue
+		case host && (c == '/' || c == '?' || c == '#'):
+			if i == 0 {
+				return false // no host
+			}
+			host = false
+			continue
+		case host:
+			return false
+		case strings.IndexByte("_~!$&()*+,;=:@/?#", c) >= 0:
+			continue
+		}
+		return false
+	}
+	return rest != ""
+}
+
+// webURLSlow is webURL by cleaning and parsing.
+func webURLSlow(u string) string {
 	u = strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || isBidiControl(r) {
 			return -1
@@ -128,11 +227,21 @@ var urlEscaper = strings.NewReplacer("<", "%3C", ">", "%3E", `"`, "%22", "`", "%
 // wrapText breaks s into lines of at most width columns at spaces; a word
 // longer than width (a URL) stays whole on its own line.
 func wrapText(s string, width int) string {
-	words := strings.Fields(s)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/width + 1)
 	col := 0
-	for _, w := range words {
+	for rest := s; ; {
+		// The next word, as strings.Fields would cut it.
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			break
+		}
+		end := strings.IndexFunc(rest, unicode.IsSpace)
+		if end < 0 {
+			end = len(rest)
+		}
+		w := rest[:end]
+		rest = rest[end:]
 		n := utf8.RuneCountInString(w)
 		switch {
 		case col == 0:

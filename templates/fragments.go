@@ -83,10 +83,20 @@ type fragmentCache struct {
 	inner atomic.Int64           // fragments held by the views' articleFrags
 }
 
-// articleFrags are the rendered fragments of one cached article view.
+// articleFrags are the rendered fragments of one cached article view, in
+// fixed places so that one lock gives all four fragments of an item: the
+// contents line (HTML), the item block with and without its kicker (HTML),
+// and the text contents line and item block by position number N (1 … 30).
+// Each is kept with the separator that follows it in a run ("\n", or
+// "\n\n" after a text item block), so a run is its parts one after the
+// other, the last cut before its separator. An empty string is a fragment
+// not rendered yet.
 type articleFrags struct {
-	mu    sync.RWMutex
-	frags map[fragmentKey]string
+	mu       sync.RWMutex
+	toc      string
+	item     [2]string // by ShowKicker
+	tocText  []string  // by N
+	itemText []string  // by N
 }
 
 func newFragmentCache() *fragmentCache {
@@ -96,19 +106,7 @@ func newFragmentCache() *fragmentCache {
 // viewEntry is a cached view and the key of the article it shows.
 type viewEntry struct {
 	key  articleKey
-	view itemView
-}
-
-// view returns the cached view of a, if the cache holds one of exactly
-// this version of a.
-func (c *fragmentCache) view(a Article) (itemView, bool) {
-	c.mu.RLock()
-	e, ok := c.views[a.ID]
-	c.mu.RUnlock()
-	if !ok || !e.key.matches(a) {
-		return itemView{}, false
-	}
-	return e.view, true
+	view *articleView
 }
 
 // matches reports whether keyOf(a) would be k, without building it.
@@ -131,40 +129,28 @@ func (k *articleKey) matches(a Article) bool {
 	return rest == ""
 }
 
-func (c *fragmentCache) fragment(a *articleFrags, k fragmentKey) (string, bool) {
-	if a != nil {
-		a.mu.RLock()
-		f, ok := a.frags[k]
-		a.mu.RUnlock()
-		return f, ok
-	}
+// footer returns the cached footer k.
+func (c *fragmentCache) footer(k fragmentKey) (string, bool) {
 	c.mu.RLock()
 	f, ok := c.frags[k]
 	c.mu.RUnlock()
 	return f, ok
 }
 
-// storeFragment adds fragment f of article a (nil: a footer).
-func (c *fragmentCache) storeFragment(a *articleFrags, k fragmentKey, f string) {
-	if a == nil {
-		c.store(nil, itemView{}, &k, f)
-		return
-	}
+// counted adds n fragments held by an article's articleFrags to the
+// cache's size, first emptying the cache when it is full (the article
+// keeps its own fragments).
+func (c *fragmentCache) counted(n int) {
 	if c.len() >= maxCachedFragments {
-		c.store(nil, itemView{}, nil, "") // empties the cache; a keeps its own
+		c.store(nil, nil, nil, "")
 	}
-	a.mu.Lock()
-	if _, ok := a.frags[k]; !ok {
-		a.frags[k] = f
-		c.inner.Add(1)
-	}
-	a.mu.Unlock()
+	c.inner.Add(int64(n))
 }
 
-// store adds a view or a fragment (whichever is non-nil), first emptying
-// the cache when it is full. A view stored gets its own fragment map; store
+// store adds a view or a footer (whichever is non-nil), first emptying
+// the cache when it is full. A view stored gets its own fragments; store
 // returns it.
-func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f string) itemView {
+func (c *fragmentCache) store(ak *articleKey, v *articleView, fk *fragmentKey, f string) *articleView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.views)+len(c.frags)+int(c.inner.Load()) >= maxCachedFragments {
@@ -173,7 +159,7 @@ func (c *fragmentCache) store(ak *articleKey, v itemView, fk *fragmentKey, f str
 		c.inner.Store(0)
 	}
 	if ak != nil {
-		v.frags = &articleFrags{frags: make(map[fragmentKey]string, 4)}
+		v.frags = &articleFrags{}
 		c.views[ak.id] = viewEntry{key: *ak, view: v}
 	}
 	if fk != nil {
@@ -188,81 +174,168 @@ func (c *fragmentCache) len() int {
 	return len(c.views) + len(c.frags) + int(c.inner.Load())
 }
 
-// itemView returns a's cleaned view, from the cache when there is one.
-// While the CSS is being collected (s.frags is nil) nothing is cached.
-func (s *Set) itemView(a Article) itemView {
+// articleViews returns the articles' cleaned views, from the cache where
+// it has them (one read lock for all). While the CSS is being collected
+// (s.frags is nil) nothing is cached.
+func (s *Set) articleViews(articles []Article) []*articleView {
+	views := make([]*articleView, len(articles))
 	if s.frags == nil {
-		return newItemView(a)
+		for i, a := range articles {
+			views[i] = newArticleView(a)
+		}
+		return views
 	}
-	if v, ok := s.frags.view(a); ok {
-		return v
+	missing := false
+	s.frags.mu.RLock()
+	for i, a := range articles {
+		if e, ok := s.frags.views[a.ID]; ok && e.key.matches(a) {
+			views[i] = e.view
+		} else {
+			missing = true
+		}
 	}
-	k := keyOf(a)
-	return s.frags.store(&k, newItemView(a), nil, "")
+	s.frags.mu.RUnlock()
+	if missing {
+		for i, a := range articles {
+			if views[i] == nil {
+				k := keyOf(a)
+				views[i] = s.frags.store(&k, newArticleView(a), nil, "")
+			}
+		}
+	}
+	return views
 }
 
-// fragmentRun is what a fragment marker stands for: fragments written one
-// after the other with sep between them.
+// fragmentRun is what a fragment marker stands for: its parts written one
+// after the other (each but the last ends with the run's separator).
 type fragmentRun struct {
 	parts []string
-	sep   string
+}
+
+// Separators between the fragments of a run.
+const (
+	sepLine  = "\n"   // contents lines, HTML item blocks
+	sepBlank = "\n\n" // text item blocks
+)
+
+// run is the fragment run of parts, which all end with sep: the last is cut
+// before it.
+func run(parts []string, sep string) fragmentRun {
+	if n := len(parts); n > 0 {
+		parts[n-1] = parts[n-1][:len(parts[n-1])-len(sep)]
+	}
+	return fragmentRun{parts: parts}
 }
 
 // fragmentRuns are the runs of one part (HTML or text), indexed by marker.
 type fragmentRuns []fragmentRun
 
 // fillFragments renders (or takes from the cache) the per-article fragments
-// of v and puts markers for them into v: the contents lines (one per line)
-// and each group's item blocks (one per line in HTML, separated by a blank
-// line in text). expand replaces the markers after the template has run, so
-// the large fragments never pass through a template again.
-func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer) (html, text fragmentRuns, err error) {
-	html = make(fragmentRuns, 0, 1+len(v.Groups))
-	text = make(fragmentRuns, 0, 1+len(v.Groups))
-	toc := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
-	tocText := fragmentRun{parts: make([]string, len(v.Items)), sep: "\n"}
+// of v: the contents lines (one per line) and each group's item blocks (one
+// per line in HTML, separated by a blank line in text), then the footers.
+// With markers it puts the markers for them into v, for a template pass;
+// expand replaces the markers after the template has run, so the large
+// fragments never pass through a template again. Prepare (skeleton.go)
+// needs no markers.
+func (s *Set) fillFragments(v *digestView, buf *bytes.Buffer, markers bool) (html, text fragmentRuns, err error) {
+	n := len(v.Items)
+	// One backing array per part: the contents lines, then the item blocks
+	// in item order, which is group order (groupArticles).
+	hp, tp := make([]string, 2*n), make([]string, 2*n)
 	for i := range v.Items {
-		it := &v.Items[i]
-		if toc.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragTocHTML}); err != nil {
-			return nil, nil, err
-		}
-		if tocText.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragTocText, n: it.N}); err != nil {
+		if err := s.itemFragments(buf, &v.Items[i], &hp[i], &hp[n+i], &tp[i], &tp[n+i]); err != nil {
 			return nil, nil, err
 		}
 	}
-	v.TocHTML, v.TocText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
-	html, text = append(html, toc), append(text, tocText)
+	html = make(fragmentRuns, 0, 2+len(v.Groups))
+	text = make(fragmentRuns, 0, 2+len(v.Groups))
+	if markers {
+		v.TocHTML, v.TocText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
+	}
+	html, text = append(html, run(hp[:n:n], sepLine)), append(text, run(tp[:n:n], sepLine))
+	start := n
 	for g := range v.Groups {
 		gv := &v.Groups[g]
-		items := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n"}
-		itemsText := fragmentRun{parts: make([]string, len(gv.Items)), sep: "\n\n"}
-		for i := range gv.Items {
-			it := &gv.Items[i]
-			if items.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragItemHTML, showKicker: it.ShowKicker}); err != nil {
-				return nil, nil, err
-			}
-			if itemsText.parts[i], err = s.fragment(buf, it, fragmentKey{kind: fragItemText, n: it.N}); err != nil {
-				return nil, nil, err
-			}
+		end := start + len(gv.Items)
+		if markers {
+			gv.ItemsHTML, gv.ItemsText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
 		}
-		gv.ItemsHTML, gv.ItemsText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
-		html, text = append(html, items), append(text, itemsText)
+		html = append(html, run(hp[start:end:end], sepLine))
+		text = append(text, run(tp[start:end:end], sepBlank))
+		start = end
 	}
 	footerKind := fragFooterHTML
 	if v.Web {
 		footerKind = fragFooterWeb
 	}
-	footer, err := s.fragment(buf, v.siteView, fragmentKey{kind: footerKind})
+	footer, err := s.footer(buf, v.siteView, footerKind)
 	if err != nil {
 		return nil, nil, err
 	}
-	footerText, err := s.fragment(buf, v.siteView, fragmentKey{kind: fragFooterText})
+	footerText, err := s.footer(buf, v.siteView, fragFooterText)
 	if err != nil {
 		return nil, nil, err
 	}
-	v.FooterHTML, v.FooterText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
+	if markers {
+		v.FooterHTML, v.FooterText = s.fragmentMarker(len(html)), s.fragmentMarker(len(text))
+	}
 	html, text = append(html, fragmentRun{parts: []string{footer}}), append(text, fragmentRun{parts: []string{footerText}})
 	return html, text, nil
+}
+
+// itemFragments sets the four fragments of item it (contents line and item
+// block, HTML and text), from its cached view's fragments where they are
+// there (one read lock for all four), rendering and keeping the others.
+func (s *Set) itemFragments(buf *bytes.Buffer, it *itemView, toc, item, tocText, itemText *string) error {
+	a := it.frags
+	kick := 0
+	if it.ShowKicker {
+		kick = 1
+	}
+	if a != nil {
+		a.mu.RLock()
+		*toc, *item = a.toc, a.item[kick]
+		if it.N < len(a.tocText) {
+			*tocText, *itemText = a.tocText[it.N], a.itemText[it.N]
+		}
+		a.mu.RUnlock()
+		if *toc != "" && *item != "" && *tocText != "" && *itemText != "" {
+			return nil
+		}
+	}
+	var err error
+	render := func(dst *string, k fragmentKey, sep string) {
+		if *dst == "" && err == nil {
+			*dst, err = s.renderFragment(buf, it, k)
+			*dst += sep
+		}
+	}
+	render(toc, fragmentKey{kind: fragTocHTML}, sepLine)
+	render(item, fragmentKey{kind: fragItemHTML, showKicker: it.ShowKicker}, sepLine)
+	render(tocText, fragmentKey{kind: fragTocText, n: it.N}, sepLine)
+	render(itemText, fragmentKey{kind: fragItemText, n: it.N}, sepBlank)
+	if err != nil || a == nil || s.frags == nil {
+		return err // not cached while the CSS is being collected
+	}
+	added := 0
+	keep := func(dst *string, f string) {
+		if *dst == "" {
+			*dst = f
+			added++
+		}
+	}
+	a.mu.Lock()
+	keep(&a.toc, *toc)
+	keep(&a.item[kick], *item)
+	if it.N >= len(a.tocText) {
+		a.tocText = append(a.tocText, make([]string, it.N+1-len(a.tocText))...)
+		a.itemText = append(a.itemText, make([]string, it.N+1-len(a.itemText))...)
+	}
+	keep(&a.tocText[it.N], *tocText)
+	keep(&a.itemText[it.N], *itemText)
+	a.mu.Unlock()
+	s.frags.counted(added)
+	return nil
 }
 
 // fragmentMarker is the text a template prints for fragment run i:
@@ -277,7 +350,7 @@ func (runs fragmentRuns) size() int {
 	n := 0
 	for _, r := range runs {
 		for _, p := range r.parts {
-			n += len(p) + len(r.sep)
+			n += len(p)
 		}
 	}
 	return n
@@ -300,10 +373,7 @@ func (s *Set) expand(out []byte, runs fragmentRuns) ([]byte, error) {
 		if end < 0 || err != nil || k < 0 || k >= len(runs) {
 			return nil, fmt.Errorf("templates: broken fragment marker at byte %d", len(res))
 		}
-		for j, p := range runs[k].parts {
-			if j > 0 {
-				res = append(res, runs[k].sep...)
-			}
+		for _, p := range runs[k].parts {
 			res = append(res, p...)
 		}
 		out = rest[end+1:]
@@ -322,23 +392,17 @@ var fragmentTemplates = [...]string{
 	fragFooterWeb:  "footer",
 }
 
-// fragment returns the fragment k of data (an *itemView, or the siteView for
-// the footer), rendering and caching it on a miss.
-func (s *Set) fragment(buf *bytes.Buffer, data any, k fragmentKey) (string, error) {
-	var a *articleFrags
-	if it, ok := data.(*itemView); ok {
-		if a = it.frags; a == nil {
-			return s.renderFragment(buf, data, k) // not cached (collecting the CSS)
-		}
-	}
+// footer returns footer k of the site, rendering and caching it on a miss.
+func (s *Set) footer(buf *bytes.Buffer, site siteView, k fragmentKind) (string, error) {
+	fk := fragmentKey{kind: k}
 	if s.frags != nil {
-		if f, ok := s.frags.fragment(a, k); ok {
+		if f, ok := s.frags.footer(fk); ok {
 			return f, nil
 		}
 	}
-	f, err := s.renderFragment(buf, data, k)
+	f, err := s.renderFragment(buf, site, fk)
 	if err == nil && s.frags != nil {
-		s.frags.storeFragment(a, k, f)
+		s.frags.store(nil, nil, &fk, f)
 	}
 	return f, err
 }

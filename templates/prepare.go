@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // Prepared is one digest rendered once, split at the per-recipient slots.
@@ -19,15 +21,17 @@ type Prepared struct {
 }
 
 // filled is a rendered part: literal pieces (shared with the fragment
-// cache and the skeletons, never copied per digest) and recipient slots.
+// cache and the heads, never copied per digest) and the recipient slots
+// between them.
 type filled struct {
-	pieces []piece
-	size   int // bytes of all literal pieces
+	pieces []string
+	slots  []slotAt // in order
+	size   int      // bytes of all literal pieces
 }
 
-// piece is a literal (slot == numSlots) or a recipient slot.
-type piece struct {
-	s    string
+// slotAt is a recipient slot written before pieces[at].
+type slotAt struct {
+	at   int
 	slot slot
 }
 
@@ -35,7 +39,7 @@ type piece struct {
 func (f *filled) bytes() []byte {
 	b := make([]byte, 0, f.size)
 	for _, p := range f.pieces {
-		b = append(b, p.s...)
+		b = append(b, p...)
 	}
 	return b
 }
@@ -86,11 +90,12 @@ func (s *Set) split(out []byte) (filled, error) {
 		if j >= len(out) || out[j] < '0' || out[j] >= '0'+byte(numSlots) {
 			return f, fmt.Errorf("templates: broken recipient marker at byte %d", i)
 		}
-		f.pieces = append(f.pieces, piece{s: string(out[:i]), slot: numSlots}, piece{slot: slot(out[j] - '0')})
+		f.pieces = append(f.pieces, string(out[:i]))
+		f.slots = append(f.slots, slotAt{at: len(f.pieces), slot: slot(out[j] - '0')})
 		f.size += i
 		out = out[j+1:]
 	}
-	f.pieces = append(f.pieces, piece{s: string(out), slot: numSlots})
+	f.pieces = append(f.pieces, string(out))
 	f.size += len(out)
 	return f, nil
 }
@@ -99,40 +104,42 @@ func (s *Set) split(out []byte) (filled, error) {
 // It returns ErrNoArticles for an empty digest and an error naming the field
 // for a bad cadence or edition.
 //
-// It runs no template: it assembles the digest from the skeleton of its
-// shape (skeleton.go), its cleaned values and the cached article fragments.
-// prepareByTemplate is the same digest by a template pass.
+// It runs no template: it assembles the digest from its head (heads.go:
+// the skeleton of its shape and the values of its header, intro and
+// footer sentence), its preheader, browser link and group headings and
+// the cached article fragments. prepareByTemplate is the same digest by a template pass.
 func (s *Set) Prepare(d Digest) (*Prepared, error) {
-	v, err := s.baseView(d, false)
+	if len(d.Articles) == 0 || d.More < 0 {
+		_, err := s.baseView(d, false) // its error, in its order (edition first)
+		if err == nil {
+			err = ErrNoArticles
+		}
+		return nil, err
+	}
+	w := s.wordingOf(d.Regions, d.Topics)
+	v := &digestView{siteView: s.site}
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.articleViews(d.Articles))
+	archive := webURL(d.ArchiveURL)
+	h, err := s.buildHead(d, w, archive != "", len(v.Groups))
 	if err != nil {
 		return nil, err
 	}
-	region := v.RegionPhrase != ""
-	vals := digestValues(v)
-	sk, err := s.skeleton(skelShape{name: "subject.txt", region: region, textual: true})
+	var buf bytes.Buffer // used only for fragments missing from the cache
+	htmlRuns, textRuns, err := s.fillFragments(v, &buf, false)
 	if err != nil {
 		return nil, err
 	}
-	subj, err := s.assemble(sk, vals, nil, false)
-	if err != nil {
+	vals := make([]string, valGroup0+len(v.Groups))
+	vals[valPreheader] = preheader(v.Items)
+	vals[valArchiveURL] = archive
+	for g := range v.Groups {
+		vals[valGroup0+g] = v.Groups[g].Name
+	}
+	p := &Prepared{subject: h.subject}
+	if p.html, err = s.assemble(h.html, vals, htmlRuns, true); err != nil {
 		return nil, err
 	}
-	v.Subject = cleanLine(string(subj.bytes()), 250)
-	vals[valSubject] = v.Subject
-	p := &Prepared{subject: v.Subject}
-	sh := skelShape{archive: v.ArchiveURL != "", more: v.More > 0, groups: len(v.Groups), region: region}
-	sh.name = "digest.html"
-	if sk, err = s.skeleton(sh); err != nil {
-		return nil, err
-	}
-	if p.html, err = s.assemble(sk, vals, v.htmlRuns, true); err != nil {
-		return nil, err
-	}
-	sh.name, sh.textual = "digest.txt", true
-	if sk, err = s.skeleton(sh); err != nil {
-		return nil, err
-	}
-	if p.text, err = s.assemble(sk, vals, v.textRuns, false); err != nil {
+	if p.text, err = s.assemble(h.text, vals, textRuns, false); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -202,10 +209,8 @@ func (s *Set) WebView(d Digest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range f.pieces {
-		if p.slot != numSlots {
-			return nil, errors.New("templates: browser view has a recipient slot, want none")
-		}
+	if len(f.slots) > 0 {
+		return nil, errors.New("templates: browser view has a recipient slot, want none")
 	}
 	return f.bytes(), nil
 }
@@ -240,45 +245,119 @@ func (s *Set) baseView(d Digest, web bool) (*digestView, error) {
 	if d.More < 0 {
 		return nil, fmt.Errorf("digest more %d: want 0 or more", d.More)
 	}
-	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
+	w := s.wordingOf(d.Regions, d.Topics)
+	v := s.headView(d, w, ed)
 	v.Web = web
+	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.articleViews(d.Articles))
+	var buf bytes.Buffer // used only for fragments missing from the cache
+	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf, true); err != nil {
+		return nil, err
+	}
+	v.R = s.markers()
+	v.Preheader = preheader(v.Items)
+	return v, nil
+}
+
+// headView is the part of d's view that its articles' own content does not
+// change: edition, counts, wording (headKey lists what it depends on).
+func (s *Set) headView(d Digest, w *wording, ed editionInfo) *digestView {
+	v := &digestView{siteView: s.site, More: d.More, MoreText: moreCount(d.More), ArchiveURL: webURL(d.ArchiveURL)}
 	total := len(d.Articles) + d.More
 	v.CountPhrase = articleCount(total)
-	w := s.wordingOf(d.Regions, d.Topics)
 	v.RegionPhrase = w.regionPhrase
+	e := s.editionWords(d, ed)
+	v.CadenceName, v.EditionShort, v.EditionLabel = e.cadenceName, e.editionShort, e.editionLabel
+	var intro strings.Builder // one allocation for the whole sentence
+	intro.Grow(64 + len(v.CountPhrase) + len(v.RegionPhrase) + len(s.site.PortalHost))
+	intro.WriteString("hier ist Ihr ")
+	intro.WriteString(v.CadenceName)
+	intro.WriteString(": ")
+	intro.WriteString(v.CountPhrase)
+	if v.RegionPhrase != "" {
+		intro.WriteString(" ")
+		intro.WriteString(v.RegionPhrase)
+	}
+	intro.WriteString(".")
+	if d.More > 0 {
+		intro.WriteString(" Unten finden Sie die ")
+		intro.WriteString(strconv.Itoa(len(d.Articles)))
+		intro.WriteString(" neuesten, alle weiteren auf ")
+		intro.WriteString(s.site.PortalHost)
+		intro.WriteString(".")
+	}
+	v.Intro = intro.String()
+	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
+		w.choice + " abonniert haben."
+	return v
+}
+
+// preheader is the hidden preview line: the first three headlines.
+func preheader(items []itemView) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return truncateRunes(items[0].Headline, 150)
+	case 2:
+		return truncateRunes(items[0].Headline+" · "+items[1].Headline, 150)
+	}
+	return truncateRunes(items[0].Headline+" · "+items[1].Headline+" · "+items[2].Headline, 150)
+}
+
+// editionWords is how a digest names its cadence and edition, the same for
+// every digest of a run.
+type editionWords struct {
+	cadenceName  string // "Wochenüberblick", "Tagesüberblick"
+	editionShort string // "KW 8", "19. Februar 2026"
+	editionLabel string // "Wochenüberblick · KW 8 · 19. Februar 2026"
+}
+
+// editionKey is every input of editionWords.
+type editionKey struct {
+	cadence, edition string
+	atSec            int64
+	atNsec           int
+	atSet            bool
+}
+
+// editionCache holds the editionWords of the last few editions (a run has
+// one): safe for concurrent use, emptied when it holds 64.
+type editionCache struct {
+	mu sync.RWMutex
+	m  map[editionKey]editionWords
+}
+
+// editionWords returns the words for d's cadence, edition and run date;
+// ed is the parsed edition.
+func (s *Set) editionWords(d Digest, ed editionInfo) editionWords {
+	k := editionKey{cadence: d.Cadence, edition: d.Edition}
+	if !d.At.IsZero() {
+		k.atSet, k.atSec, k.atNsec = true, d.At.Unix(), d.At.Nanosecond()
+	}
+	s.editions.mu.RLock()
+	e, ok := s.editions.m[k]
+	s.editions.mu.RUnlock()
+	if ok {
+		return e
+	}
 	if d.Cadence == "weekly" {
-		v.CadenceName = "Wochenüberblick"
-		v.EditionShort = fmt.Sprintf("KW %d", ed.week)
+		e.cadenceName = "Wochenüberblick"
+		e.editionShort = "KW " + strconv.Itoa(ed.week)
 		at := "" // the run date, when known
 		if !d.At.IsZero() {
 			at = " · " + GermanDate(d.At)
 		}
-		v.EditionLabel = v.CadenceName + " · " + v.EditionShort + at
+		e.editionLabel = e.cadenceName + " · " + e.editionShort + at
 	} else {
-		v.CadenceName = "Tagesüberblick"
-		v.EditionShort = GermanDate(ed.day)
-		v.EditionLabel = v.CadenceName + " · " + v.EditionShort
+		e.cadenceName = "Tagesüberblick"
+		e.editionShort = GermanDate(ed.day)
+		e.editionLabel = e.cadenceName + " · " + e.editionShort
 	}
-	v.Intro = "hier ist Ihr " + v.CadenceName + ": " + v.CountPhrase
-	if v.RegionPhrase != "" {
-		v.Intro += " " + v.RegionPhrase
+	s.editions.mu.Lock()
+	if s.editions.m == nil || len(s.editions.m) >= 64 {
+		s.editions.m = map[editionKey]editionWords{}
 	}
-	v.Intro += "."
-	if d.More > 0 {
-		v.Intro += fmt.Sprintf(" Unten finden Sie die %d neuesten, alle weiteren auf %s.", len(d.Articles), s.site.PortalHost)
-	}
-	v.Why = "Sie erhalten diese E-Mail, weil Sie den " + v.CadenceName + " für " +
-		w.choice + " abonniert haben."
-	v.Items, v.Groups = groupArticles(d.Articles, d.Topics, w.topicNames, s.itemView)
-	var buf bytes.Buffer // used only for fragments missing from the cache
-	if v.htmlRuns, v.textRuns, err = s.fillFragments(v, &buf); err != nil {
-		return nil, err
-	}
-	v.R = s.markers()
-	heads := make([]string, 0, 3)
-	for _, it := range v.Items[:min(3, len(v.Items))] {
-		heads = append(heads, it.Headline)
-	}
-	v.Preheader = truncateRunes(strings.Join(heads, " · "), 150)
-	return v, nil
+	s.editions.m[k] = e
+	s.editions.mu.Unlock()
+	return e
 }

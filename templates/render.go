@@ -45,11 +45,15 @@ func recipientValues(r Recipient) recipientSlots {
 
 func (f *filled) write(out *bytes.Buffer, vals *slotValues) {
 	out.Grow(f.size + 512)
-	for _, p := range f.pieces {
-		if p.slot == numSlots {
-			out.WriteString(p.s)
-		} else {
-			out.WriteString(vals[p.slot])
+	slots := f.slots
+	for i, p := range f.pieces {
+		for len(slots) > 0 && slots[0].at == i {
+			out.WriteString(vals[slots[0].slot])
+			slots = slots[1:]
 		}
+		out.WriteString(p)
+	}
+	for _, s := range slots {
+		out.WriteString(vals[s.slot])
 	}
 }

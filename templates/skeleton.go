@@ -257,14 +257,19 @@ func digestValues(v *digestView) []string {
 	return vals
 }
 
-// assemble puts sk together with vals and runs into a filled part; html
+// assemble puts h.sk together with vals and runs into a filled part; html
 // selects HTML escaping of the values.
-func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool) (filled, error) {
+//
+// With h.static set, the values of h.sk with a non-dynamic index are taken
+// from it in order (already escaped): only the dynamic ones come from vals.
+func (s *Set) assemble(h headPart, vals []string, runs fragmentRuns, html bool) (filled, error) {
+	sk, static := h.sk, h.static
 	var f filled
-	f.pieces = make([]piece, 0, len(sk)+runs.count())
+	f.pieces = make([]string, 0, len(sk)+runs.count())
+	f.slots = make([]slotAt, 0, 4)
 	lit := func(str string) {
 		if str != "" {
-			f.pieces = append(f.pieces, piece{s: str, slot: numSlots})
+			f.pieces = append(f.pieces, str)
 			f.size += len(str)
 		}
 	}
@@ -274,49 +279,61 @@ func (s *Set) assemble(sk skeleton, vals []string, runs fragmentRuns, html bool)
 			lit(p.lit)
 			continue
 		case skelRecipient:
-			f.pieces = append(f.pieces, piece{slot: slot(p.idx)})
+			f.slots = append(f.slots, slotAt{at: len(f.pieces), slot: slot(p.idx)})
 			continue
 		case skelRun:
 			if p.idx >= len(runs) {
 				return filled{}, fmt.Errorf("templates: fragment run %d of %d", p.idx, len(runs))
 			}
-			for j, part := range runs[p.idx].parts {
-				if j > 0 {
-					lit(runs[p.idx].sep)
-				}
+			for _, part := range runs[p.idx].parts {
 				lit(part)
 			}
 			continue
 		}
-		if p.idx >= len(vals) {
-			return filled{}, fmt.Errorf("templates: value %d of %d", p.idx, len(vals))
+		if h.static != nil && !dynamicValue(p.idx) {
+			if len(static) == 0 {
+				return filled{}, fmt.Errorf("templates: head has too few static values")
+			}
+			lit(static[0])
+			static = static[1:]
+			continue
 		}
-		val := vals[p.idx]
-		switch p.kind {
-		case skelValue:
-			if html {
-				val = htmlEscape(val)
-			}
-		case skelURL:
-			var err error
-			if val, err = s.escapeURLAttr(val); err != nil {
-				return filled{}, err
-			}
-		case skelWrap:
-			val = wrapText(val, textWidth)
-		case skelUnderline:
-			val = underline(val, p.arg)
+		val, err := s.value(p, vals, html)
+		if err != nil {
+			return filled{}, err
 		}
 		lit(val)
 	}
 	return f, nil
 }
 
-// count is the number of parts and separators of the runs.
+// value is the value piece p of a skeleton, with vals, escaped or wrapped
+// for where it stands.
+func (s *Set) value(p skelPiece, vals []string, html bool) (string, error) {
+	if p.idx >= len(vals) {
+		return "", fmt.Errorf("templates: value %d of %d", p.idx, len(vals))
+	}
+	val := vals[p.idx]
+	switch p.kind {
+	case skelValue:
+		if html {
+			val = htmlEscape(val)
+		}
+	case skelURL:
+		return s.escapeURLAttr(val)
+	case skelWrap:
+		val = wrapText(val, textWidth)
+	case skelUnderline:
+		val = underline(val, p.arg)
+	}
+	return val, nil
+}
+
+// count is the number of parts of the runs.
 func (runs fragmentRuns) count() int {
 	n := 0
 	for _, r := range runs {
-		n += 2 * len(r.parts)
+		n += len(r.parts)
 	}
 	return n
 }

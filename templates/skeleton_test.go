@@ -72,11 +72,33 @@ func randDigest(r *rand.Rand) Digest {
 // TestPrepare_SkeletonMatchesTemplate holds the assembled digest to the
 // template's output byte for byte, over random shapes and hostile content.
 func TestPrepare_SkeletonMatchesTemplate(t *testing.T) {
-	s := mustNew(t)
 	r := rand.New(rand.NewPCG(12, 34))
+	checkPrepareMatchesTemplate(t, mustNew(t), func() Digest { return randDigest(r) })
+}
+
+// TestPrepare_SharedChoicesMatchTemplate does the same over digests that
+// share choices, editions and counts (their wording, skeletons and
+// fragments come from the caches) but differ in articles, browser links
+// and groups.
+func TestPrepare_SharedChoicesMatchTemplate(t *testing.T) {
+	r := rand.New(rand.NewPCG(56, 78))
+	checkPrepareMatchesTemplate(t, mustNew(t), func() Digest {
+		d := randDigest(r)
+		d.Cadence, d.Edition = "weekly", []string{"2026-W08", "2026-W09"}[r.IntN(2)]
+		d.At = []time.Time{{}, time.Date(2026, 2, 23, 7, 0, 0, 0, berlin)}[r.IntN(2)]
+		d.More = []int{0, 3}[r.IntN(2)]
+		d.Articles = d.Articles[:min(len(d.Articles), 1+r.IntN(3))]
+		d.Topics = []Named{{"it-sicherheit", "IT-Sicherheit"}, {"smart-city", "Smart City"}}[:r.IntN(3)]
+		d.Regions = []Named{{"DE-TH", "Thüringen"}, {"DE", "Bundesweit"}}[:r.IntN(3)]
+		return d
+	})
+}
+
+func checkPrepareMatchesTemplate(t *testing.T, s *Set, next func() Digest) {
+	t.Helper()
 	rcp := Recipient{Name: "Jürgen <b>&</b>\r\nBcc: x", Email: "a+b@example.org", UnsubscribeURL: "https://x.example/u?t=1&b=2", PreferencesURL: "javascript:alert(1)"}
 	for i := range 3000 {
-		d := randDigest(r)
+		d := next()
 		got, err := s.Prepare(d)
 		if err != nil {
 			t.Fatalf("digest %d: Prepare: %v", i, err)

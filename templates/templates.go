@@ -80,9 +80,10 @@ type Set struct {
 	frags *fragmentCache
 	// skels caches the digest skeletons by shape (skeleton.go); urlAttr
 	// escapes a URL for an href attribute.
-	skels   skeletons
-	urlAttr *htmltemplate.Template
-	words   wordings // what each distinct choice of regions and topics says
+	skels    skeletons
+	urlAttr  *htmltemplate.Template
+	words    wordings     // what each distinct choice of regions and topics says
+	editions editionCache // how the last few editions are named
 }
 
 // siteView is Site cleaned once for display.

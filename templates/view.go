@@ -33,17 +33,24 @@ type digestView struct {
 	htmlRuns, textRuns fragmentRuns // what the fragment markers stand for
 }
 
+// itemView is an article as one digest shows it: its cleaned view (shared
+// by every digest, read-only) and where it stands in this digest.
 type itemView struct {
-	N      int // 1-based position, shared by contents and item
-	Kicker string
+	*articleView
+	N int // 1-based position, shared by contents and item
 	// ShowKicker is false when the kicker only repeats the group heading
 	// ("Registermodernisierung" under "Registermodernisierung").
 	ShowKicker bool
-	Title      string
-	Headline   string // "Kicker: Titel"
-	URL        string // "" when the feed's URL is not a safe http(s) link
-	Meta       string // "19. Februar 2026 · Thüringen"
-	Teaser     string
+}
+
+// articleView is an article cleaned for display.
+type articleView struct {
+	Kicker   string
+	Title    string
+	Headline string // "Kicker: Titel"
+	URL      string // "" when the feed's URL is not a safe http(s) link
+	Meta     string // "19. Februar 2026 · Thüringen"
+	Teaser   string
 
 	frags *articleFrags // the cached view's fragments (nil when not cached)
 }
@@ -75,60 +82,80 @@ const otherGroup = "Weitere Meldungen"
 // first appearance, "Weitere Meldungen" last; items keep their order (newest
 // first) within a group.
 //
-// view returns an article's cleaned view (newItemView, or a cached copy of
-// it); names are the chosen topics' cleaned names.
-func groupArticles(articles []Article, chosen []Named, names []string, view func(Article) itemView) ([]itemView, []groupView) {
+// views are the articles' cleaned views (Set.articleViews); names are the
+// chosen topics' cleaned names.
+func groupArticles(articles []Article, chosen []Named, names []string, views []*articleView) ([]itemView, []groupView) {
+	// A digest has a few groups: a slice searched by slug beats a map.
 	type group struct {
-		name  string
-		items []int
+		code, name string
+		n          int // items
 	}
-	var groups []*group
-	bySlug := map[string]*group{}
+	groups := make([]group, 0, len(chosen)+4)
+	find := func(code string) int {
+		for g := range groups {
+			if groups[g].code == code {
+				return g
+			}
+		}
+		return -1
+	}
 	for i, t := range chosen {
-		if _, ok := bySlug[t.Code]; !ok {
-			g := &group{name: names[i]}
-			bySlug[t.Code] = g
-			groups = append(groups, g)
+		if find(t.Code) < 0 {
+			groups = append(groups, group{code: t.Code, name: names[i]})
 		}
 	}
-	var rest *group
+	const rest = -1                  // "Weitere Meldungen", last
+	in := make([]int, len(articles)) // each article's group
+	restN := 0
 	for i, a := range articles {
-		var g *group
+		g := rest
 		for _, t := range chosen {
 			if hasTopic(a, t.Code) {
-				g = bySlug[t.Code]
+				g = find(t.Code)
 				break
 			}
 		}
-		if g == nil && len(a.Topics) > 0 {
+		if g == rest && len(a.Topics) > 0 {
 			t := a.Topics[0]
-			if g = bySlug[t.Code]; g == nil {
-				g = &group{name: cleanLine(t.Name, maxNameRunes)}
-				bySlug[t.Code] = g
-				groups = append(groups, g)
+			if g = find(t.Code); g < 0 {
+				g = len(groups)
+				groups = append(groups, group{code: t.Code, name: cleanLine(t.Name, maxNameRunes)})
 			}
 		}
-		if g == nil {
-			if rest == nil {
-				rest = &group{name: otherGroup}
-			}
-			g = rest
+		if g == rest {
+			restN++
+		} else {
+			groups[g].n++
 		}
-		g.items = append(g.items, i)
+		in[i] = g
 	}
-	if rest != nil {
-		groups = append(groups, rest)
+	if restN > 0 {
+		groups = append(groups, group{name: otherGroup, n: restN})
+		for i := range in {
+			if in[i] == rest {
+				in[i] = len(groups) - 1
+			}
+		}
 	}
 
 	items := make([]itemView, 0, len(articles))
-	out := make([]groupView, 0, len(groups))
+	nonEmpty := 0
 	for _, g := range groups {
-		if len(g.items) == 0 {
+		if g.n > 0 {
+			nonEmpty++
+		}
+	}
+	out := make([]groupView, 0, nonEmpty)
+	for gi, g := range groups {
+		if g.n == 0 {
 			continue
 		}
 		start := len(items)
-		for _, i := range g.items {
-			it := view(articles[i])
+		for i := range articles {
+			if in[i] != gi {
+				continue
+			}
+			it := itemView{articleView: views[i]}
 			it.N = len(items) + 1
 			it.ShowKicker = it.Kicker != "" && !strings.EqualFold(it.Kicker, g.name)
 			items = append(items, it)
@@ -149,11 +176,10 @@ func hasTopic(a Article, slug string) bool {
 	return false
 }
 
-// newItemView cleans a for display. It reads exactly the fields that
-// articleKey covers; N and ShowKicker depend on the digest and are set by
-// groupArticles.
-func newItemView(a Article) itemView {
-	it := itemView{
+// newArticleView cleans a for display. It reads exactly the fields that
+// articleKey covers.
+func newArticleView(a Article) *articleView {
+	it := &articleView{
 		Kicker: strings.TrimSuffix(feedText(a.Kicker, maxKickerRunes), ":"),
 		Title:  feedText(a.Title, maxTitleRunes),
 		URL:    webURL(a.URL),

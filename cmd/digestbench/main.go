@@ -397,6 +397,14 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 	runtime.GC()
 	hwmReset := resetPeakRSS()
 	heap := sampleHeap(50 * time.Millisecond)
+	var pg *pgSampler
+	if db.Dialect == store.Postgres {
+		var name string
+		if err := db.GetContext(ctx, &name, `SELECT current_database()`); err != nil {
+			return err
+		}
+		pg = samplePostgres(name, 200*time.Millisecond)
+	}
 	cpu0, stat0, stmts0 := cpuTime(), readCPUStat(), b.n.total()
 	start := time.Now()
 	rep, err := runner.Run(runCtx, digest.Weekly, at, false)
@@ -405,6 +413,10 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 		return fmt.Errorf("run: %w", err)
 	}
 	cpu, busy, stmts := cpuTime()-cpu0, busyShare(stat0, readCPUStat()), b.n.total()-stmts0
+	var pgCPU time.Duration
+	if pg != nil {
+		pgCPU = pg.end()
+	}
 	maxHeap, maxGo := heap.end()
 	peak := peakRSS()
 	if o.cpuProfile != "" {
@@ -443,8 +455,8 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 	}
 	b.printf("memory      peak RSS %s (%s); Go heap objects peak %s, Go total peak %s; sink process peak RSS %s (separate, not counted)\n",
 		mb(peak), hwm, mb(int64(maxHeap)), mb(int64(maxGo)), mb(sr.PeakRSS))
-	b.printf("cpu         run %.1f s (%.2f cores), sink %.1f s; all CPUs %.0f%% busy during the run (PostgreSQL and other users included)\n",
-		cpu.Seconds(), cpu.Seconds()/elapsed.Seconds(), sr.CPU.Seconds(), busy*100)
+	b.printf("cpu         run %.1f s (%.2f cores), sink %.1f s, PostgreSQL %.1f s (this database's backends); all CPUs %.0f%% busy during the run (other users included)\n",
+		cpu.Seconds(), cpu.Seconds()/elapsed.Seconds(), sr.CPU.Seconds(), pgCPU.Seconds(), busy*100)
 	b.printf("sql         %d statements (%d queries, %d execs, %d transactions): %.3f per delivery\n",
 		stmts, b.n.queries.Load(), b.n.execs.Load(), b.n.begins.Load(), float64(stmts)/float64(max(1, p.Planned)))
 	for _, st := range b.n.slowest(o.slowest) {
@@ -455,10 +467,10 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 			return err
 		}
 	}
-	b.printf("summary     subscribers=%d planned=%d selections=%d plan_s=%.2f sent=%d send_s=%.2f msgs_per_s=%.0f run_s=%.2f run_msgs_per_s=%.0f mean_msg_bytes=%.0f peak_rss_mb=%.1f heap_peak_mb=%.1f cpu_s=%.1f sink_cpu_s=%.1f statements=%d duplicates=%d load=%s\n",
+	b.printf("summary     subscribers=%d planned=%d selections=%d plan_s=%.2f sent=%d send_s=%.2f msgs_per_s=%.0f run_s=%.2f run_msgs_per_s=%.0f mean_msg_bytes=%.0f peak_rss_mb=%.1f heap_peak_mb=%.1f cpu_s=%.1f sink_cpu_s=%.1f pg_cpu_s=%.1f statements=%d duplicates=%d load=%s\n",
 		o.subscribers, p.Planned, p.Selections, planTime.Seconds(), s.Sent, sendTime.Seconds(), float64(s.Sent)/sendTime.Seconds(),
 		elapsed.Seconds(), float64(s.Sent)/elapsed.Seconds(), meanBytes, float64(peak)/(1<<20), float64(maxHeap)/(1<<20),
-		cpu.Seconds(), sr.CPU.Seconds(), stmts, sr.Duplicates, strings.ReplaceAll(loadAvg(), " ", "/"))
+		cpu.Seconds(), sr.CPU.Seconds(), pgCPU.Seconds(), stmts, sr.Duplicates, strings.ReplaceAll(loadAvg(), " ", "/"))
 	b.res = result{Subscribers: o.subscribers, Planned: p.Planned, Selections: p.Selections, Plan: planTime, Run: elapsed,
 		RunRate: float64(s.Sent) / elapsed.Seconds(), PeakRSS: peak, HeapPeak: int64(maxHeap), Load: strings.Fields(loadAvg())[0]}
 	if sr.Duplicates > 0 {
@@ -470,14 +482,18 @@ func (b *bench) measure(ctx context.Context, db *store.DB) error {
 // renderOnly measures rendering without SMTP: every message of the edition
 // prepared, rendered and built again from a cold cache.
 func (b *bench) renderOnly(ctx context.Context, sender *digest.Sender, run digest.Run) error {
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	st, err := sender.Render(ctx, run, func(*mailer.Message) error { return nil })
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	d := time.Since(start)
+	d, cpu := time.Since(start), cpuTime()-cpu0
 	b.printf("rendering   %6.1f s  %d messages from %d prepared digests: %.0f digests/s (prepare + render + message, %d goroutines, no SMTP); average %.1f KB HTML+text\n",
 		d.Seconds(), st.Messages, st.Prepared, float64(st.Messages)/d.Seconds(), runtime.GOMAXPROCS(0), float64(st.Bytes)/float64(max(1, st.Messages))/1024)
+	// CPU time does not depend on the other users of the machine as much as
+	// the wall time does (reading the deliveries is included).
+	b.printf("rendering   cpu %.1f s: %.1f µs per message, %.0f messages per CPU second\n",
+		cpu.Seconds(), float64(cpu.Microseconds())/float64(max(1, st.Messages)), float64(st.Messages)/max(cpu.Seconds(), 1e-9))
 	return nil
 }
 

@@ -3,7 +3,10 @@
 //
 //	go run ./articles/internal/traintopics -source "$(git log -1 --format=%h -- articles/testdata/corpus/train.tsv)"
 //	go run ./articles/internal/traintopics -cv 5 -o ''   # k-fold cross-validation on train only, no file written
+//	go run ./articles/internal/traintopics -cv 5 -cvdev articles/testdata/corpus/dev.tsv -o ''   # over train+dev
 //
+// The folds of the cross-validation are by source (FNV-32a of the source
+// mod k), as the corpus split is: items of one source are in one fold.
 // It never reads the frozen test split.
 package main
 
@@ -12,6 +15,7 @@ import (
 	"crypto/sha256"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,6 +42,7 @@ func run(args []string, out io.Writer) error {
 	output := fs.String("o", "articles/model/topics.tsv", "model file to write ('' writes none)")
 	source := fs.String("source", "", "commit of the training file (written into the header)")
 	cv := fs.Int("cv", 0, "k-fold cross-validation on the training items (0: none)")
+	cvdev := fs.String("cvdev", "", "labelled items added to the training items for the cross-validation only (e.g. the dev split)")
 	o := topicmodel.DefaultOptions()
 	fs.Float64Var(&o.L2, "l2", o.L2, "L2 penalty")
 	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "gradient steps")
@@ -61,8 +66,10 @@ func run(args []string, out io.Writer) error {
 			o.Topic[k] = f
 		}
 	}
-	if strings.Contains(filepath.Base(*train), "test") {
-		return fmt.Errorf("%s: the test split is frozen and never trained on", *train)
+	for _, f := range []string{*train, *cvdev} {
+		if strings.Contains(filepath.Base(f), "test") {
+			return fmt.Errorf("%s: the test split is frozen and never trained on", f)
+		}
 	}
 	data, err := os.ReadFile(*train)
 	if err != nil {
@@ -78,15 +85,32 @@ func run(args []string, out io.Writer) error {
 	}
 	examples := make([]topicmodel.Example, len(items))
 	for i, it := range items {
-		examples[i] = topicmodel.Example{Text: it.Kicker + " | " + it.Title + " | " + it.Teaser, Topics: it.Topics}
+		examples[i] = example(it)
 	}
 	if *cv > 1 {
 		rules, err := articles.ParseRulesString(articles.DefaultRules, "rules/topics.txt")
 		if err != nil {
 			return err
 		}
-		crossValidate(out, examples, topics, o, *cv, nil)
-		crossValidate(out, examples, topics, o, *cv, rules)
+		cvItems := items
+		if *cvdev != "" {
+			more, err := tageval.ReadCorpus(*cvdev)
+			if err != nil {
+				return err
+			}
+			cvItems = append(slices.Clone(items), more...)
+			fmt.Fprintf(out, "cross-validation over %s and %s (%d items)\n", *train, *cvdev, len(cvItems))
+		}
+		ex := make([]topicmodel.Example, len(cvItems))
+		folds := make([]int, len(cvItems))
+		for i, it := range cvItems {
+			ex[i] = example(it)
+			h := fnv.New32a()
+			h.Write([]byte(it.Source))
+			folds[i] = int(h.Sum32() % uint32(*cv))
+		}
+		crossValidate(out, ex, folds, topics, o, *cv, nil)
+		crossValidate(out, ex, folds, topics, o, *cv, rules)
 	}
 	if *output == "" {
 		return nil
@@ -111,6 +135,10 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
+func example(it tageval.Item) topicmodel.Example {
+	return topicmodel.Example{Text: it.Kicker + " | " + it.Title + " | " + it.Teaser, Topics: it.Topics}
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "unknown"
@@ -118,12 +146,12 @@ func orNone(s string) string {
 	return s
 }
 
-// crossValidate prints the micro P/R/F1 over k folds (item i in fold i mod k)
+// crossValidate prints the micro P/R/F1 over k folds (item i in fold folds[i])
 // for several thresholds, deciding as the tagger does: the rules' hits (when
 // rules is not nil) first, then the model's topics at or above the threshold,
 // at most 3, and the model's best when there is none. Topics with their own
 // threshold (-topic-threshold) keep it.
-func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o topicmodel.Options, k int, rules *articles.Rules) {
+func crossValidate(out io.Writer, ex []topicmodel.Example, folds []int, topics []string, o topicmodel.Options, k int, rules *articles.Rules) {
 	what := "model only"
 	if rules != nil {
 		what = "rules + model"
@@ -133,7 +161,7 @@ func crossValidate(out io.Writer, ex []topicmodel.Example, topics []string, o to
 	for f := range k {
 		var tr, te []topicmodel.Example
 		for i, e := range ex {
-			if i%k == f {
+			if folds[i] == f {
 				te = append(te, e)
 			} else {
 				tr = append(tr, e)
