@@ -39,6 +39,40 @@ type planGroups struct {
 	members int
 }
 
+// membersQuery selects the members (id, choice key, history key); its
+// parameters are run id, since, cadence, only three times, run id.
+//
+// On PostgreSQL the keys are aggregated per table and joined (hash or merge
+// joins over three scans); on SQLite, which joins by nested loops, they are
+// correlated sub-selects over the primary keys. Both give the same keys: the
+// codes, slugs and selection ids in ascending order, joined by ",".
+func membersQuery(db *store.DB) string {
+	regions := "(SELECT " + db.Agg("sr.region_code", ",", "sr.region_code") + " FROM subscriber_regions sr WHERE sr.subscriber_id = s.id)"
+	topics := "(SELECT " + db.Agg("st.topic_slug", ",", "st.topic_slug") + " FROM subscriber_topics st WHERE st.subscriber_id = s.id)"
+	history := "(SELECT " + db.Agg("d.selection_id", ",", "d.selection_id") + `
+		FROM deliveries d JOIN runs ru ON ru.id = d.run_id
+		WHERE d.subscriber_id = s.id AND ` + historyFilter + ")"
+	from := "subscribers s"
+	if db.Dialect == store.Postgres {
+		regions, topics, history = "r.k", "t.k", "h.k"
+		// The history's parameters (run id, since) come first, as in the
+		// correlated form. For a preview (only) PostgreSQL pushes s.id = only
+		// into each aggregate (index scans), so it reads one subscriber's rows.
+		from = `(SELECT d.subscriber_id, ` + db.Agg("d.selection_id", ",", "d.selection_id") + ` AS k
+				FROM deliveries d JOIN runs ru ON ru.id = d.run_id
+				WHERE ` + historyFilter + ` GROUP BY d.subscriber_id) h
+			RIGHT JOIN subscribers s ON h.subscriber_id = s.id
+			LEFT JOIN (SELECT subscriber_id, ` + db.Agg("region_code", ",", "region_code") + ` AS k
+				FROM subscriber_regions GROUP BY subscriber_id) r ON r.subscriber_id = s.id
+			LEFT JOIN (SELECT subscriber_id, ` + db.Agg("topic_slug", ",", "topic_slug") + ` AS k
+				FROM subscriber_topics GROUP BY subscriber_id) t ON t.subscriber_id = s.id`
+	}
+	return `SELECT s.id, COALESCE(` + regions + `, '') || '|' || COALESCE(` + topics + `, ''), COALESCE(` + history + `, '')
+		FROM ` + from + `
+		WHERE ((s.status = 'active' AND s.cadence = ?) OR s.id = ?) AND (? = 0 OR s.id = ?)
+		  AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.run_id = ? AND x.subscriber_id = s.id)`
+}
+
 func groupKey(choice, history string) string { return choice + "\x00" + history }
 
 // readMembers streams the active subscribers of the run's cadence that have
@@ -46,17 +80,7 @@ func groupKey(choice, history string) string { return choice + "\x00" + history 
 // when only is set) with their keys, and groups them.
 func (p *Planner) readMembers(ctx context.Context, tx *sqlx.Tx, run Run, since time.Time, only int64) (*planGroups, error) {
 	db := p.DB
-	rows, err := tx.QueryContext(ctx, db.Rebind(`
-		SELECT s.id,
-			COALESCE((SELECT `+db.Agg("sr.region_code", ",", "sr.region_code")+` FROM subscriber_regions sr WHERE sr.subscriber_id = s.id), '')
-			|| '|' ||
-			COALESCE((SELECT `+db.Agg("st.topic_slug", ",", "st.topic_slug")+` FROM subscriber_topics st WHERE st.subscriber_id = s.id), ''),
-			COALESCE((SELECT `+db.Agg("d.selection_id", ",", "d.selection_id")+`
-				FROM deliveries d JOIN runs ru ON ru.id = d.run_id
-				WHERE d.subscriber_id = s.id AND `+historyFilter+`), '')
-		FROM subscribers s
-		WHERE ((s.status = 'active' AND s.cadence = ?) OR s.id = ?) AND (? = 0 OR s.id = ?)
-		  AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.run_id = ? AND x.subscriber_id = s.id)`),
+	rows, err := tx.QueryContext(ctx, db.Rebind(membersQuery(db)),
 		run.ID, since, string(run.Cadence), only, only, only, run.ID)
 	if err != nil {
 		return nil, err
