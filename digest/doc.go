@@ -2,8 +2,18 @@
 // articles, renders the digests and delivers them through an outbox.
 //
 // A run is one edition of one cadence ("weekly", "2026-W08"). Planning creates the
-// run, its selections and one delivery per active subscriber in a few set-based
-// statements in one transaction:
+// run, its selections and one delivery per active subscriber in one transaction,
+// set-based and streamed through Go (group.go, select.go): one query streams the
+// members with their choice and history keys, Go groups them in a map, computes
+// each new group's articles from bitsets over the fresh window, and writes the
+// selections (multi-row INSERTs, ids read back with RETURNING and matched by key)
+// and the deliveries (PostgreSQL: arrays, 20,000 rows per INSERT; SQLite:
+// multi-row INSERTs). Memory grows with the members (one id each) and groups
+// (their keys), not with their article lists, which are written as computed.
+// On PostgreSQL deliveries.selection_id has no foreign key (migration 00013):
+// the planner is the only writer of deliveries and takes the ids from its own
+// inserts or reads in the same transaction; a selection is only deleted with
+// its run, which deletes that run's deliveries too.
 //
 //   - Subscribers are grouped by their choices (regions|topics) and their recent
 //     history (the selections they were sent, or are about to be sent, within the
@@ -18,9 +28,8 @@
 // The sent log is the deliveries themselves: a subscriber has received an article
 // when one of their sent deliveries' selections holds it. A selection holds its
 // articles as one id list column, selections.article_ids (PostgreSQL BIGINT[],
-// SQLite a JSON array; store.IDs), newest first and capped, written once per
-// selection with multi-row INSERTs into a temporary table and one UPDATE … FROM
-// (migration 00011; the earlier table of (selection, article) rows cost 1.5
+// SQLite a JSON array; store.IDs), newest first and capped, written with the
+// selection's row (migration 00011; the earlier table of (selection, article) rows cost 1.5
 // million foreign-key-checked inserts per edition at 100,000 subscribers). The
 // list has no foreign key to articles: articles are never deleted, and a
 // reader skips an id it does not find. Pruning (PruneSentLog) sets the list to

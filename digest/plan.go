@@ -161,143 +161,40 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 	db := p.DB
 	T := store.T(run.At)
 	since := store.T(run.At.Add(-p.window()))
-	exec := func(what, q string, args ...any) (int64, error) {
-		r, err := tx.ExecContext(ctx, db.Rebind(q), args...)
-		if err != nil {
-			return 0, fmt.Errorf("plan %s %s: %s: %w", run.Cadence, run.Edition, what, err)
-		}
-		n, _ := r.RowsAffected()
-		return n, nil
+	fail := func(what string, err error) error {
+		return fmt.Errorf("plan %s %s: %s: %w", run.Cadence, run.Edition, what, err)
 	}
-	temp := func(name, cols string) error {
-		q := "CREATE TEMP TABLE " + name + " (" + cols + ")"
-		if db.Dialect == store.Postgres {
-			q += " ON COMMIT DROP"
-		} else if _, err := exec("reset "+name, "DROP TABLE IF EXISTS temp."+name); err != nil {
-			return err
+	markPlanned := func() error {
+		if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`), now, run.ID); err != nil {
+			return fail("mark planned", err)
 		}
-		_, err := exec("create "+name, q)
-		return err
-	}
-	analyze := func(name string) error {
-		if db.Dialect != store.Postgres {
-			return nil
-		}
-		_, err := exec("analyze "+name, "ANALYZE "+name)
-		return err
+		return nil
 	}
 
-	// 1. The members: active subscribers of the cadence not yet in the run, with
-	//    their choice and history keys.
-	if err := temp("plan_members", "subscriber_id BIGINT PRIMARY KEY, choice_key TEXT NOT NULL, history_key TEXT NOT NULL"); err != nil {
-		return err
-	}
-	members, err := exec("members", `
-		INSERT INTO plan_members (subscriber_id, choice_key, history_key)
-		SELECT s.id,
-			COALESCE((SELECT `+db.Agg("sr.region_code", ",", "sr.region_code")+` FROM subscriber_regions sr WHERE sr.subscriber_id = s.id), '')
-			|| '|' ||
-			COALESCE((SELECT `+db.Agg("st.topic_slug", ",", "st.topic_slug")+` FROM subscriber_topics st WHERE st.subscriber_id = s.id), ''),
-			COALESCE((SELECT `+db.Agg("d.selection_id", ",", "d.selection_id")+`
-				FROM deliveries d JOIN runs ru ON ru.id = d.run_id
-				WHERE d.subscriber_id = s.id AND `+historyFilter+`), '')
-		FROM subscribers s
-		WHERE ((s.status = 'active' AND s.cadence = ?) OR s.id = ?) AND (? = 0 OR s.id = ?)
-		  AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.run_id = ? AND x.subscriber_id = s.id)`,
-		run.ID, since, string(run.Cadence), only, only, only, run.ID)
+	// 1. The members, grouped in Go by (choices, history) as they stream in.
+	g, err := p.readMembers(ctx, tx, run, since, only)
 	if err != nil {
-		return err
+		return fail("members", err)
 	}
-	if members == 0 {
-		_, err := exec("mark planned", `UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`, now, run.ID)
-		return err
+	if g.members == 0 {
+		return markPlanned()
 	}
-	if err := analyze("plan_members"); err != nil {
-		return err
+	// 2. A resumed run's existing selections serve the groups they match.
+	if err := g.matchExisting(ctx, db, tx, run); err != nil {
+		return fail("existing selections", err)
 	}
-	if db.Dialect == store.SQLite {
-		// SQLite joins by nested loops: without this index, once the run's
-		// selections have statistics it scanned plan_members once per selection
-		// (24 s of 26 s planning for 10,000 subscribers with history).
-		if _, err := exec("index plan_members", `CREATE INDEX plan_members_keys ON plan_members (choice_key, history_key)`); err != nil {
-			return err
-		}
+	// 3. The new groups' articles and their selections (select.go).
+	if err := p.selectArticles(ctx, tx, g, run, T, since); err != nil {
+		return fail("select articles", err)
 	}
-
-	// 2. One selection per distinct (choices, history); total = -1 until computed.
-	sels, err := exec("selections", `
-		INSERT INTO selections (run_id, choice_key, history_key, total)
-		SELECT DISTINCT CAST(? AS BIGINT), choice_key, history_key, -1 FROM plan_members WHERE true
-		ON CONFLICT (run_id, choice_key, history_key) DO NOTHING`, run.ID)
+	res.Selections = len(g.fresh)
+	// 4. The deliveries, in selection order so that senders meet each selection in one stretch.
+	planned, skipped, err := g.insertDeliveries(ctx, db, tx, run, now)
 	if err != nil {
-		return err
+		return fail("deliveries", err)
 	}
-	res.Selections = int(sels)
-
-	// 3. A representative member per new selection stands for the group's choices and history.
-	//    The choice key is copied so that select.go pages through plan_reps alone.
-	if err := temp("plan_reps", "selection_id BIGINT PRIMARY KEY, rep BIGINT NOT NULL, choice_key TEXT NOT NULL"); err != nil {
-		return err
-	}
-	if _, err := exec("representatives", `
-		INSERT INTO plan_reps (selection_id, rep, choice_key)
-		SELECT sel.id, MIN(m.subscriber_id), sel.choice_key
-		FROM selections sel JOIN plan_members m ON m.choice_key = sel.choice_key AND m.history_key = sel.history_key
-		WHERE sel.run_id = ? AND sel.total < 0
-		GROUP BY sel.id, sel.choice_key`, run.ID); err != nil {
-		return err
-	}
-	if err := analyze("plan_reps"); err != nil {
-		return err
-	}
-
-	// 4. The new articles of every selection, newest first, capped, with the
-	//    count before the cap (select.go).
-	if err := temp("plan_totals", "selection_id BIGINT PRIMARY KEY, total INTEGER NOT NULL, article_ids "+db.IDsType()); err != nil {
-		return err
-	}
-	if err := p.selectArticles(ctx, tx, run, T, since); err != nil {
-		return fmt.Errorf("plan %s %s: select articles: %w", run.Cadence, run.Edition, err)
-	}
-	if _, err := exec("selection articles", `
-		UPDATE selections SET total = t.total, article_ids = t.article_ids
-		FROM plan_totals t WHERE t.selection_id = selections.id`); err != nil {
-		return err
-	}
-	if _, err := exec("empty selections", `UPDATE selections SET total = 0 WHERE run_id = ? AND total < 0`, run.ID); err != nil {
-		return err
-	}
-
-	// 5. The deliveries, in selection order so that senders meet each selection in one stretch.
-	planned, err := exec("deliveries", `
-		INSERT INTO deliveries (run_id, subscriber_id, selection_id, status, updated_at)
-		SELECT CAST(? AS BIGINT), m.subscriber_id, sel.id, CASE WHEN sel.total > 0 THEN 'pending' ELSE 'skipped' END, `+db.TimeArg()+`
-		FROM plan_members m
-		JOIN selections sel ON sel.run_id = ? AND sel.choice_key = m.choice_key AND sel.history_key = m.history_key
-		WHERE true
-		ORDER BY sel.id, m.subscriber_id
-		ON CONFLICT (run_id, subscriber_id) DO NOTHING`, run.ID, now, run.ID)
-	if err != nil {
-		return err
-	}
-	res.Planned = int(planned)
-	if err := tx.GetContext(ctx, &res.Skipped, db.Rebind(`
-		SELECT count(*) FROM plan_members m
-		JOIN selections sel ON sel.run_id = ? AND sel.choice_key = m.choice_key AND sel.history_key = m.history_key
-		WHERE sel.total = 0`), run.ID); err != nil {
-		return fmt.Errorf("count skipped: %w", err)
-	}
-	if _, err := exec("mark planned", `UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`, now, run.ID); err != nil {
-		return err
-	}
-	if db.Dialect == store.SQLite {
-		for _, t := range []string{"plan_members", "plan_reps", "plan_totals"} {
-			if _, err := exec("drop "+t, "DROP TABLE temp."+t); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	res.Planned, res.Skipped = planned, skipped
+	return markPlanned()
 }
 
 // ErrNoRun means no run matches.

@@ -81,12 +81,20 @@ func TestPlanner_Selection(t *testing.T) {
 				t.Fatalf("second Plan = %+v", again)
 			}
 			f.subscriber("neu@example.org", "DE-TH")
+			f.subscriber("hessen2@example.org", "DE-HE") // same choices and history as hessen@
 			again, err = p.Plan(ctx, digest.Weekly, T0.Add(2*time.Hour), false)
-			if err != nil || again.Planned != 1 {
-				t.Fatalf("Plan after a new subscriber = %+v, %v", again, err)
+			if err != nil || again.Planned != 2 || again.Selections != 1 {
+				t.Fatalf("Plan after two new subscribers = %+v, %v (want 2 planned, 1 new selection)", again, err)
 			}
 			if got, _ := f.digestOf(res.Run.ID, "neu@example.org"); !reflect.DeepEqual(got, []string{"Erfurt: Cloud"}) {
 				t.Fatalf("new subscriber got %q", got)
+			}
+			selOf := func(email string) int64 {
+				return f.id(`SELECT d.selection_id FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+					WHERE d.run_id = ? AND s.email = ?`, res.Run.ID, email)
+			}
+			if a, b := selOf("hessen@example.org"), selOf("hessen2@example.org"); a != b {
+				t.Errorf("hessen2@ got selection %d, want hessen@'s existing %d", b, a)
 			}
 		})
 	})
@@ -133,6 +141,53 @@ func TestPlanner_NeverTwice(t *testing.T) {
 			if got, status := f.digestOf(week3.Run.ID, email); len(got) != 0 || status != "skipped" {
 				t.Errorf("%s in week 3: %q (%s), want skipped", email, got, status)
 			}
+		}
+	})
+}
+
+// TestPlanner_DeliveriesReferTheirRunsSelections checks what the foreign key
+// of deliveries.selection_id used to enforce (PostgreSQL dropped it in
+// migration 00013): every delivery's selection exists and belongs to the
+// delivery's run, after planning with history, and after a run is deleted.
+func TestPlanner_DeliveriesReferTheirRunsSelections(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := fixture{t, db}
+		ctx := context.Background()
+		f.article("A: eins", day(-2), day(-2), "DE-HE", "it-sicherheit")
+		f.article("B: zwei", day(-1), day(-1), "DE-TH")
+		f.subscriber("a@example.org", "DE-HE")
+		f.subscriber("b@example.org", "DE-TH")
+		f.subscriber("c@example.org", "DE-BY") // nothing: skipped
+		p := &digest.Planner{DB: db, Now: clock(T0)}
+		week1, err := p.Plan(ctx, digest.Weekly, T0, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.markSent(week1.Run.ID)
+		f.subscriber("d@example.org", "it-sicherheit")
+		f.article("C: drei", day(5), day(5), "DE-HE")
+		p.Now = clock(day(7))
+		week2, err := p.Plan(ctx, digest.Weekly, day(7), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dangling := func() int64 {
+			return f.id(`SELECT count(*) FROM deliveries d
+				WHERE d.selection_id IS NULL
+				   OR NOT EXISTS (SELECT 1 FROM selections sel WHERE sel.id = d.selection_id AND sel.run_id = d.run_id)`)
+		}
+		if n := f.id(`SELECT count(*) FROM deliveries`); n != 7 {
+			t.Fatalf("%d deliveries, want 7 (3 + 4)", n)
+		}
+		if n := dangling(); n != 0 {
+			t.Fatalf("%d deliveries without their run's selection", n)
+		}
+		f.exec(`DELETE FROM runs WHERE id = ?`, week1.Run.ID)
+		if n := dangling(); n != 0 {
+			t.Fatalf("after deleting week 1: %d deliveries without their run's selection", n)
+		}
+		if n := f.id(`SELECT count(*) FROM deliveries WHERE run_id = ?`, week2.Run.ID); n != 4 {
+			t.Fatalf("after deleting week 1: %d deliveries of week 2, want 4", n)
 		}
 	})
 }

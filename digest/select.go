@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,74 +112,125 @@ func loadCandidates(ctx context.Context, db *store.DB, tx *sqlx.Tx, T, since tim
 	return c, nil
 }
 
-// repRow is a new selection with its group's choices and what its
-// representative member has seen in the window.
-type repRow struct {
-	SelectionID int64     `db:"selection_id"`
-	ChoiceKey   string    `db:"choice_key"`
-	Seen        store.IDs `db:"seen"`
+// seenArticles holds, for the history selections of the new groups, their
+// articles that are candidates again, as candidate positions in one arena.
+type seenArticles struct {
+	span  map[int64][2]int32 // selection id → [offset, length) in pos
+	arena []int32
 }
 
-// selectArticles writes plan_totals: for every selection in plan_reps with
-// new articles, the count before the cap and the articles (newest first,
-// capped) as one id list.
-func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, run Run, T, since time.Time) error {
+// loadSeen reads the article lists of the history selections ids, keeping
+// only the candidates among them.
+func loadSeen(ctx context.Context, db *store.DB, tx *sqlx.Tx, c *candidates, ids []int64) (*seenArticles, error) {
+	s := &seenArticles{span: make(map[int64][2]int32, len(ids))}
+	if len(ids) == 0 {
+		return s, nil
+	}
+	rows, err := tx.QueryContext(ctx, db.Rebind(`SELECT hs.id, hs.article_ids FROM selections hs
+		WHERE hs.id IN (SELECT u.value FROM `+db.EachID(db.IDsArg(), "u")+`)`), db.IDsValue(ids))
+	if err != nil {
+		return nil, fmt.Errorf("history selections: %w", err)
+	}
+	defer rows.Close()
+	var list store.IDs
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id, &list); err != nil {
+			return nil, fmt.Errorf("history selections: %w", err)
+		}
+		off := len(s.arena)
+		for _, a := range list {
+			if i, ok := c.pos[a]; ok {
+				s.arena = append(s.arena, int32(i))
+			}
+		}
+		s.span[id] = [2]int32{int32(off), int32(len(s.arena) - off)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history selections: %w", err)
+	}
+	return s, nil
+}
+
+// historyIDs parses a history key (selection ids joined by ",").
+func historyIDs(key string, into []int64) ([]int64, error) {
+	into = into[:0]
+	for _, f := range splitKey(key) {
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("history key %q: %w", key, err)
+		}
+		into = append(into, id)
+	}
+	return into, nil
+}
+
+// selectArticles gives every new group of g its selection: the count before
+// the cap and the articles (newest first, capped) as one id list, written
+// with multi-row INSERTs as the groups are computed, so the lists are never
+// all held at once.
+func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, g *planGroups, run Run, T, since time.Time) error {
 	db := p.DB
+	if len(g.fresh) == 0 {
+		return nil
+	}
 	c, err := loadCandidates(ctx, db, tx, T, since)
+	if err != nil {
+		return err
+	}
+	// The history selections of the new groups, each once.
+	var hist []int64
+	seenSel := map[int64]bool{}
+	var buf []int64
+	for _, gr := range g.fresh {
+		if buf, err = historyIDs(gr.history, buf); err != nil {
+			return err
+		}
+		for _, id := range buf {
+			if !seenSel[id] {
+				seenSel[id] = true
+				hist = append(hist, id)
+			}
+		}
+	}
+	seen, err := loadSeen(ctx, db, tx, c, hist)
 	if err != nil {
 		return err
 	}
 	n, limit := len(c.ids), p.cap()
 	regions, topics, fresh := newBitset(n), newBitset(n), newBitset(n)
-	totals := newRowWriter(db, tx, "plan_totals", "selection_id, total, article_ids", "(?, ?, "+db.IDsArg()+")")
-	q := db.Rebind(`SELECT r.selection_id, r.choice_key,
-		(SELECT ` + db.IDsAgg("u.value") + `
-			FROM deliveries d JOIN runs ru ON ru.id = d.run_id
-			JOIN selections hs ON hs.id = d.selection_id
-			CROSS JOIN ` + db.EachID("hs.article_ids", "u") + `
-			WHERE d.subscriber_id = r.rep AND ` + historyFilter + `) AS seen
-		FROM plan_reps r
-		WHERE r.selection_id > ? ORDER BY r.selection_id LIMIT ?`)
-	var after int64
-	var page []repRow
+	w := newSelectionWriter(db, tx, g, run)
 	chosen := make([]int64, 0, limit)
-	for {
-		page = page[:0]
-		if err := tx.SelectContext(ctx, &page, q, run.ID, since, after, selectPage); err != nil {
-			return fmt.Errorf("selections to fill: %w", err)
+	for _, gr := range g.fresh {
+		rk, tk, _ := strings.Cut(gr.choice, "|")
+		regions.fill(n, splitKey(rk), c.regions)
+		topics.fill(n, splitKey(tk), c.topics)
+		for i := range fresh {
+			fresh[i] = regions[i] & topics[i]
 		}
-		if len(page) == 0 {
-			break
+		if buf, err = historyIDs(gr.history, buf); err != nil {
+			return err
 		}
-		for _, r := range page {
-			rk, tk, _ := strings.Cut(r.ChoiceKey, "|")
-			regions.fill(n, splitKey(rk), c.regions)
-			topics.fill(n, splitKey(tk), c.topics)
-			for i := range fresh {
-				fresh[i] = regions[i] & topics[i]
-			}
-			for _, id := range r.Seen {
-				if i, ok := c.pos[id]; ok {
-					fresh.clear(i)
-				}
-			}
-			total := 0
-			chosen = chosen[:0]
-			for wi, w := range fresh {
-				total += bits.OnesCount64(w)
-				for ; w != 0 && len(chosen) < limit; w &= w - 1 {
-					chosen = append(chosen, c.ids[wi*64+bits.TrailingZeros64(w)])
-				}
-			}
-			if total > 0 {
-				if err := totals.add(ctx, r.SelectionID, total, db.IDsValue(chosen)); err != nil {
-					return err
-				}
+		for _, id := range buf {
+			sp := seen.span[id]
+			for _, i := range seen.arena[sp[0] : sp[0]+sp[1]] {
+				fresh.clear(int(i))
 			}
 		}
-		after = page[len(page)-1].SelectionID
+		total := 0
+		chosen = chosen[:0]
+		for wi, word := range fresh {
+			total += bits.OnesCount64(word)
+			for ; word != 0 && len(chosen) < limit; word &= word - 1 {
+				chosen = append(chosen, c.ids[wi*64+bits.TrailingZeros64(word)])
+			}
+		}
+		gr.total = total
+		if err := w.add(ctx, gr, chosen); err != nil {
+			return err
+		}
 	}
-	return totals.flush(ctx)
+	return w.flush(ctx)
 }
 
 // rowWriter inserts rows with multi-row INSERT statements.
