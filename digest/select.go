@@ -23,9 +23,6 @@ import (
 // and their article lists (one id list per selection, see migration 00011)
 // written with multi-row INSERTs, so memory stays flat.
 
-// selectPage is how many selections are read at once.
-const selectPage = 2000
-
 // insertRows is how many rows one multi-row INSERT writes.
 const insertRows = 500
 
