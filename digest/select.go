@@ -19,9 +19,10 @@ import (
 // (OR of its regions' bitsets) AND (OR of its topics' bitsets) AND NOT (what
 // its group has seen), a few hundred word operations instead of a join of
 // every selection with every article (which took PostgreSQL 23 s for 7,000
-// selections × 2,000 articles). The selections are read in pages in id order
-// and their article lists (one id list per selection, see migration 00011)
-// written with multi-row INSERTs, so memory stays flat.
+// selections × 2,000 articles). The planner forms the groups in Go while it
+// streams the members (group.go) and inserts new selections with their
+// article lists (one id list per selection, see migration 00011) in
+// multi-row INSERTs.
 
 // insertRows is how many rows one multi-row INSERT writes.
 const insertRows = 500
