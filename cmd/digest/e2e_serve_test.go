@@ -262,6 +262,9 @@ func e2eServe(t *testing.T, bin, dbURL string) {
 	if archiveLink == "" || !strings.Contains(text, "<"+archiveLink+">") {
 		t.Fatalf("no browser-view link in both parts:\n%s", text)
 	}
+	// The view opens once the delivery is recorded as sent; the recorder
+	// commits it just after the server accepted the mail.
+	waitUntil(t, "the delivery recorded as sent", func() bool { code, _ := d.follow(t, "GET", archiveLink, nil); return code == 200 })
 	if code, body := d.follow(t, "GET", archiveLink, nil); code != 200 || !strings.Contains(body, "Thüringen startet Bürgerportal") ||
 		strings.Contains(body, "anna@example.org") || strings.Contains(body, "Anna") || strings.Contains(body, "unsubscribe") {
 		t.Fatalf("GET browser view = %d\n%s", code, body)
