@@ -8,11 +8,15 @@ import (
 	"sync/atomic"
 )
 
-// maxCachedFragments bounds the fragment cache: when it holds this many
-// entries (views and fragments together) it is emptied, so a long-running
-// daemon keeps flat memory. A weekly edition of a portal with a few
-// thousand recent articles fits several times over.
-const maxCachedFragments = 20000
+// maxCachedBytes bounds the fragment cache by the bytes of the text it
+// holds (views and fragments): when it reaches this size it is emptied, so a
+// long-running daemon keeps flat memory. A bound by count was too small for
+// the text fragments, which are kept per position number (1 … 30): a weekly
+// edition of 2,000 fresh articles holds about 17 MB of fragments, and a
+// bound of 20,000 entries emptied the cache again and again, so that most
+// fragments were rendered many times (BENCHMARKS.md, "Issue 12: a fragment
+// cache bounded by bytes").
+const maxCachedBytes = 32 << 20
 
 // articleKey is every input of an article's view and fragments: the raw
 // fields newItemView reads. Two articles with equal keys render
@@ -80,7 +84,7 @@ type fragmentCache struct {
 	mu    sync.RWMutex
 	views map[int64]viewEntry    // by article ID; the key says which version
 	frags map[fragmentKey]string // the footers
-	inner atomic.Int64           // fragments held by the views' articleFrags
+	bytes atomic.Int64           // text held: views, footers and the views' articleFrags
 }
 
 // articleFrags are the rendered fragments of one cached article view, in
@@ -137,14 +141,14 @@ func (c *fragmentCache) footer(k fragmentKey) (string, bool) {
 	return f, ok
 }
 
-// counted adds n fragments held by an article's articleFrags to the
-// cache's size, first emptying the cache when it is full (the article
+// counted adds n bytes of fragments held by an article's articleFrags to
+// the cache's size, first emptying the cache when it is full (the article
 // keeps its own fragments).
 func (c *fragmentCache) counted(n int) {
-	if c.len() >= maxCachedFragments {
+	if c.size() >= maxCachedBytes {
 		c.store(nil, nil, nil, "")
 	}
-	c.inner.Add(int64(n))
+	c.bytes.Add(int64(n))
 }
 
 // store adds a view or a footer (whichever is non-nil), first emptying
@@ -153,25 +157,41 @@ func (c *fragmentCache) counted(n int) {
 func (c *fragmentCache) store(ak *articleKey, v *articleView, fk *fragmentKey, f string) *articleView {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.views)+len(c.frags)+int(c.inner.Load()) >= maxCachedFragments {
+	if c.bytes.Load() >= maxCachedBytes {
 		clear(c.views)
 		clear(c.frags)
-		c.inner.Store(0)
+		c.bytes.Store(0)
 	}
 	if ak != nil {
 		v.frags = &articleFrags{}
 		c.views[ak.id] = viewEntry{key: *ak, view: v}
+		c.bytes.Add(int64(ak.size() + v.size()))
 	}
 	if fk != nil {
 		c.frags[*fk] = f
+		c.bytes.Add(int64(len(f)))
 	}
 	return v
 }
 
-func (c *fragmentCache) len() int {
+// size is the number of bytes of text the cache holds.
+func (c *fragmentCache) size() int { return int(c.bytes.Load()) }
+
+// entries is the number of views and footers the cache holds.
+func (c *fragmentCache) entries() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.views) + len(c.frags) + int(c.inner.Load())
+	return len(c.views) + len(c.frags)
+}
+
+// size is the bytes of text a key holds, with a fixed amount for the rest.
+func (k *articleKey) size() int {
+	return len(k.url) + len(k.kicker) + len(k.title) + len(k.teaser) + len(k.regions) + 64
+}
+
+// size is the bytes of text a view holds, with a fixed amount for the rest.
+func (v *articleView) size() int {
+	return len(v.Kicker) + len(v.Title) + len(v.Headline) + len(v.URL) + len(v.Meta) + len(v.Teaser) + 128
 }
 
 // articleViews returns the articles' cleaned views, from the cache where
@@ -321,7 +341,7 @@ func (s *Set) itemFragments(buf *bytes.Buffer, it *itemView, toc, item, tocText,
 	keep := func(dst *string, f string) {
 		if *dst == "" {
 			*dst = f
-			added++
+			added += len(f)
 		}
 	}
 	a.mu.Lock()
