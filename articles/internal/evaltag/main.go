@@ -8,9 +8,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,10 +77,53 @@ func run(args []string, out io.Writer) error {
 			}
 		}
 		fmt.Fprintln(out)
+		if name == "dev" {
+			// How far a second reader agrees with the labels: the same
+			// figures for a second blind labeller's labels of dev.
+			r, err := secondReader(filepath.Join(*dir, "corpus", "tools", "dev-second-labels.tsv"), items)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				reports = append(reports, r)
+				r.Print(out, topics, 8)
+				fmt.Fprintln(out)
+			}
+		}
 	}
 	fmt.Fprintln(out, "summary:")
 	for _, r := range reports {
 		fmt.Fprintln(out, "  "+r.Summary())
 	}
 	return nil
+}
+
+// secondReader scores a second labeller's labels of the dev items (file:
+// id, regions, topics per line, comma-separated) against the dev labels, as
+// if they were a tagger's output; nil when the file is not there.
+func secondReader(path string, items []tageval.Item) (*tageval.Report, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	second := map[string]tageval.Tags{}
+	for i, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want id, regions and topics separated by tabs, got %q", path, i+1, line)
+		}
+		second[f[0]] = tageval.Tags{Regions: strings.Split(f[1], ","), Topics: strings.Split(f[2], ",")}
+	}
+	for _, it := range items {
+		if _, ok := second[it.ID]; !ok {
+			return nil, fmt.Errorf("%s: no labels for dev item %s", path, it.ID)
+		}
+	}
+	return tageval.Score("dev-2nd-reader", items, func(it tageval.Item) tageval.Tags { return second[it.ID] }), nil
 }
