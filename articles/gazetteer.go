@@ -220,7 +220,7 @@ func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
 	})
 }
 
-// addDemonyms adds "Kölner", "Leipziger", "Wermelskirchener" … for
+// addDemonyms adds "Kölner", "Leipziger", "Wermelskirchener", "Tübinger" … for
 // kreisfreie Städte of 100,000 and more and for towns of 10,000 and more
 // whose name belongs to one Land only, unless the form is already known (the
 // irregular ones are in extra.tsv).
@@ -239,6 +239,10 @@ func (g *Gazetteer) addDemonyms() {
 			dem := key + "er"
 			if strings.HasSuffix(key, "e") {
 				dem = key + "r"
+			}
+			if stem, ok := strings.CutSuffix(key, "ingen"); ok && len(key) > 6 {
+				// "Meininger", "Tübinger", "Göttinger"; but "Singener", "Lingener"
+				dem = stem + "inger"
 			}
 			if _, ok := g.names[dem]; !ok && !g.stop[dem] {
 				d := g.entry(dem)
@@ -359,7 +363,8 @@ func (g *Gazetteer) find(text string) []hit {
 		if strings.HasSuffix(t.lower, "s") && len(t.lower) > 4 {
 			// genitive: "Berlins", "Bayerns", "Sachsen-Anhalts", "des Saale-Orla-Kreises"
 			e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig)
-			if !ok && strings.HasSuffix(t.lower, "kreises") {
+			if !ok && strings.HasSuffix(t.lower, "es") {
+				// "des Saale-Orla-Kreises", "des Saarlandes", "des Emslandes"
 				e, ok = g.lookup(strings.TrimSuffix(t.lower, "es"), t.orig)
 			}
 			if ok && (e.genitiveOK() || strings.HasSuffix(t.lower, "kreises")) {
@@ -379,11 +384,19 @@ func (g *Gazetteer) find(text string) []hit {
 			// "Berlin-Brandenburg", "Thüringen-Portal": the parts of a compound
 			// that name a Land, a region or a big city ("Allensbach-Umfrage"
 			// names a polling institute, not the village)
+			// names, longest run of parts first: "Sachsen-Anhalt-Portal" is
+			// Sachsen-Anhalt, not Sachsen and Anhalt
 			origParts := strings.Split(t.orig, "-")
-			for _, p := range origParts {
-				if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
-					hits = append(hits, hit{name: p, entry: e, prev: prev})
+			for j := 0; j < len(origParts); {
+				n := len(origParts) - j
+				for ; n >= 1; n-- {
+					p := strings.Join(origParts[j:j+n], "-")
+					if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
+						hits = append(hits, hit{name: p, entry: e, prev: prev})
+						break
+					}
 				}
+				j += max(n, 1)
 			}
 		} else if parts := camelParts(t.orig); len(parts) > 1 {
 			// "BayernAtlas", "5fürSüdwestfalen": a compound written in camel

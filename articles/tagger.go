@@ -292,7 +292,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	berlinNamed := false // Berlin named other than as a venue anywhere in the article
 	for _, p := range parts {
 		for _, h := range p.hits {
-			if !h.inPlace() && !h.entry.weak && slices.Contains(h.lands(context), "DE-BE") {
+			if (!h.inPlace() || !capital(h)) && !h.entry.weak && slices.Contains(h.lands(context), "DE-BE") {
 				berlinNamed = true
 			}
 		}
@@ -337,7 +337,8 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.inPlace() && h.venue() || h.institution() {
+					if h.inPlace() && h.venue() && (l != "DE-BE" || capital(h)) || h.institution() {
+						// "in Pankow" names a Berlin Bezirk, not the capital as a venue
 						venueOnly[l] = true
 					} else {
 						named[l] = true
@@ -427,6 +428,10 @@ func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]b
 	}
 	return s, r
 }
+
+// capital reports whether the hit is Berlin itself, not one of its Bezirke
+// or Ortsteile ("in Pankow"): only the capital is a federal venue.
+func capital(h hit) bool { return h.entry.kind == "land" }
 
 // dropLand removes land from strong and its reasons.
 func dropLand(strong []string, reasons []Reason, land string) ([]string, []Reason) {
