@@ -521,6 +521,20 @@ func (h hit) venue() bool {
 	return city
 }
 
+// seat reports whether the hit is written as the seat of a body: "Sitz in
+// Bonn", "Standort Wiesbaden", "Bundesamt Wiesbaden", "Wiesbadener
+// Bundeskriminalamt" (a city or a city-state, not a Land's adjective).
+func (h hit) seat() bool {
+	city := h.entry.fixed == nil || h.entry.kind == "demonym" || slices.Contains([]string{"Berlin", "Hamburg", "Bremen"}, h.name)
+	if !city {
+		return false
+	}
+	if h.entry.kind == "demonym" {
+		return federalBody(h.next)
+	}
+	return seatWords[h.prev] || federalBody(h.prev) || h.prev == "in" && seatWords[h.prev2]
+}
+
 // cityOffices follow a city's demonym when the text is about the city's own
 // administration ("Frankfurter Oberbürgermeister", "Kölner Rathaus").
 var cityOffices = map[string]bool{

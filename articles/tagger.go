@@ -297,6 +297,20 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			}
 		}
 	}
+	// a city written as a federal body's seat ("Bundesbehörden mit Sitz in
+	// Bonn", "Wiesbadener Bundeskriminalamt") is a venue in every part, also
+	// where it stands alone ("Wiesbaden" as the kicker, "„Digital Cluster
+	// Bonn“")
+	var seats []string
+	if anyBody != "" {
+		for _, p := range parts {
+			for _, h := range p.hits {
+				if h.seat() {
+					seats = append(seats, strings.ToLower(h.name))
+				}
+			}
+		}
+	}
 	for _, p := range parts {
 		var strong []string
 		var reasons []Reason
@@ -317,6 +331,9 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			inAgency = inAgency && strings.Contains(agency, h.name)
 			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name) || inAgency
 			switch {
+			case slices.ContainsFunc(seats, func(s string) bool { return sameCity(s, strings.ToLower(h.name)) }):
+				doubts = append(doubts, fmt.Sprintf("%q in %s is the seat of a federal body (%s): ignored", h.name, p.from, anyBody))
+				continue
 			case national != "" && h.venue():
 				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
 				continue
@@ -440,12 +457,24 @@ func dropLand(strong []string, reasons []Reason, land string) ([]string, []Reaso
 	return strong, reasons
 }
 
-// isDateline reports whether text begins with name and a full stop, the
-// dateline of a report ("Berlin. …", "Neustadt/WN. …").
+// sameCity reports whether two lower-case names are one city's: the same, or
+// a name and its demonym ("wiesbaden", "wiesbadener").
+func sameCity(a, b string) bool {
+	return a == b || a == b+"er" || b == a+"er"
+}
+
+// isDateline reports whether text begins with name and a full stop, a colon
+// or a dash, the dateline of a report ("Berlin. …", "Neustadt/WN. …",
+// "Berlin: (hib) …", "Berlin - Ab heute …").
 func isDateline(text, name string) bool {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(text), name)
 	if !ok {
 		return false
+	}
+	for _, sep := range []string{": ", " - ", " – "} {
+		if strings.HasPrefix(rest, sep) {
+			return true
+		}
 	}
 	if i := strings.IndexByte(rest, '.'); i >= 0 && i <= 4 && !strings.ContainsAny(rest[:i], " ") {
 		return true
@@ -524,7 +553,7 @@ var federalAgencies = map[string]bool{"wetterdienst": true, "wetterdienstes": tr
 
 // federalBody reports whether a lower-case token names a federal authority:
 // "Bundesamt", "Bundeskriminalamtes", "Bundesbehörden", "Bundesanstalt",
-// "Bundesnetzagentur", "Bundesinnenministerium", or one of federalAgencies.
+// "Bundesnetzagentur", "Bundesinnenministerium", "Bundesverwaltungen", or one of federalAgencies.
 func federalBody(tok string) bool {
 	if federalAgencies[tok] {
 		return true
@@ -533,7 +562,7 @@ func federalBody(tok string) bool {
 	if !ok {
 		return false
 	}
-	for _, w := range []string{"amt", "anstalt", "behörde", "agentur", "ministerium"} {
+	for _, w := range []string{"amt", "anstalt", "behörde", "agentur", "ministerium", "verwaltung"} {
 		if strings.Contains(rest, w) {
 			return true
 		}
