@@ -311,6 +311,24 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			}
 		}
 	}
+	if word := rankingWord(x); word != "" {
+		// "Smart City Index: München baut Vorsprung aus … Hamburg … Köln": a
+		// ranking of cities in three Länder or more is nationwide news
+		all := map[string]bool{}
+		for _, p := range parts {
+			for _, h := range p.hits {
+				if !h.entry.weak {
+					for _, l := range h.lands(context) {
+						all[l] = true
+					}
+				}
+			}
+		}
+		if len(all) >= 3 {
+			doubts = append(doubts, fmt.Sprintf("%q ranks places in %d Länder: bundesweit (DE)", word, len(all)))
+			return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "ranking", Evidence: word}}, doubts
+		}
+	}
 	for _, p := range parts {
 		var strong []string
 		var reasons []Reason
@@ -480,6 +498,19 @@ func isDateline(text, name string) bool {
 		return true
 	}
 	return false
+}
+
+// rankingWord returns the first word of the article that names a ranking
+// ("Smart City Index", "Digital-Ranking", "Rangliste"), or "".
+func rankingWord(x Text) string {
+	for _, part := range []string{x.Kicker, x.Title, x.Teaser} {
+		for _, t := range tokenize(part) {
+			if t.lower == "index" || strings.Contains(t.lower, "ranking") || strings.Contains(t.lower, "rangliste") {
+				return t.orig
+			}
+		}
+	}
+	return ""
 }
 
 // castleWords stand before a place name that names a building ("Burg
