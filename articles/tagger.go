@@ -364,6 +364,12 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("%q in %s names where a paper was adopted: ignored", h.name+" "+h.next, p.from))
 				continue
 			}
+			if h.institution() && studyPart(texts[p.from]) {
+				// "Eine Studie der TU München …", "von der TU Darmstadt … befragt":
+				// a university as the author of a study is no place of the news
+				doubts = append(doubts, fmt.Sprintf("%q in %s is a university that made a study: ignored", h.name, p.from))
+				continue
+			}
 			if castleWords[h.prev] && h.entry.fixed == nil || h.name == "Burg" && i+1 < len(p.hits) && p.hits[i+1].prev == "burg" {
 				// "auf Burg Lichtenberg", "Schloss Filseck": a building's name
 				doubts = append(doubts, fmt.Sprintf("%q in %s is part of a building's name: ignored", h.name, p.from))
@@ -511,6 +517,22 @@ func rankingWord(x Text) string {
 		}
 	}
 	return ""
+}
+
+// studyWords name a study or survey.
+var studyWords = map[string]bool{
+	"studie": true, "studien": true, "umfrage": true, "umfragen": true, "befragt": true, "befragung": true,
+	"trendbarometer": true, "erhebung": true, "untersuchung": true,
+}
+
+// studyPart reports whether text speaks of a study or survey.
+func studyPart(text string) bool {
+	for _, t := range tokenize(text) {
+		if studyWords[t.lower] {
+			return true
+		}
+	}
+	return false
 }
 
 // castleWords stand before a place name that names a building ("Burg
