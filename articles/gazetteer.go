@@ -317,6 +317,19 @@ type hit struct {
 	// domain: the name is a web address ("www.petersberg.de"), which a
 	// Gemeinde's own site names as surely as a cue word does
 	domain bool
+	// cued: the same name stands after a cue word elsewhere in the article
+	// ("Reichenbach. … Bei ihrem Besuch in Reichenbach"), so it is a place
+	// name here too and resolves the same way
+	cued bool
+	// bezirk: the article speaks of a Bezirksamt, so a name that is also a
+	// Bezirk of Berlin or Hamburg is that Bezirk ("Harburg - … Bezirksämter")
+	bezirk bool
+}
+
+// cue reports whether the word before the hit makes a small Gemeinde count.
+func (h hit) cue() bool {
+	// "Bürgermeister von Chiemsee": the cue may stand before "von"
+	return smallCue[h.prev] || h.prev == "von" && smallCue[h.prev2] && h.prev2 != "in" && h.prev2 != "aus" && h.prev2 != "nach"
 }
 
 // smallCue are the words before a name that make a small Gemeinde (kind
@@ -587,11 +600,14 @@ func (h hit) lands(context map[string]bool) []string {
 		return e.fixed
 	}
 	cands := slices.Clone(e.places)
+	if h.bezirk {
+		cands = filterKind(cands, func(c candidate) bool {
+			return c.kind == "teil" && (c.land == "DE-BE" || c.land == "DE-HH")
+		})
+	}
 	// a name of several words ("Dillingen Saar", "Hohe Börde") is no ordinary
 	// word: it needs no cue
-	// "Bürgermeister von Chiemsee": the cue may stand before "von"
-	cue := smallCue[h.prev] || h.prev == "von" && smallCue[h.prev2] && h.prev2 != "in" && h.prev2 != "aus" && h.prev2 != "nach"
-	if !h.whole && !h.domain && !cue && !strings.Contains(h.name, " ") {
+	if !h.whole && !h.domain && !h.cue() && !h.cued && !strings.Contains(h.name, " ") {
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.kind == "klein" })
 		if len(cands) == 0 {
 			return nil

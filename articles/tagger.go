@@ -269,6 +269,17 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			hits []hit
 		}{"content", t.gaz.find(x.Content)})
 	}
+	markCues(parts[0].hits, parts[1].hits, parts[2].hits)
+	if x.Content != "" {
+		markCues(parts[3].hits)
+	}
+	if bezirksamt(x) {
+		for _, p := range parts {
+			for i := range p.hits {
+				p.hits[i].bezirk = true
+			}
+		}
+	}
 	context := map[string]bool{}
 	for _, p := range parts {
 		for _, h := range p.hits {
@@ -437,6 +448,38 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	}
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+// markCues marks the hits whose name stands after a cue word in any of the
+// given parts (kicker, title and teaser together), so that one name resolves
+// one way in the article.
+func markCues(parts ...[]hit) {
+	cued := map[string]bool{}
+	for _, hs := range parts {
+		for _, h := range hs {
+			if h.cue() {
+				cued[h.name] = true
+			}
+		}
+	}
+	for _, hs := range parts {
+		for i := range hs {
+			hs[i].cued = cued[hs[i].name]
+		}
+	}
+}
+
+// bezirksamt reports whether the article speaks of a Bezirksamt of Berlin or
+// Hamburg ("Bezirksamt", "Bezirksämter", "Bezirksbürgermeister").
+func bezirksamt(x Text) bool {
+	for _, part := range []string{x.Kicker, x.Title, x.Teaser} {
+		for _, t := range tokenize(part) {
+			if strings.HasPrefix(t.lower, "bezirksamt") || strings.HasPrefix(t.lower, "bezirksämt") || strings.HasPrefix(t.lower, "bezirksbürgermeister") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dropVenues removes the Länder that a part reaches only through a venue ("in
