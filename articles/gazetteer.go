@@ -324,6 +324,9 @@ type hit struct {
 	// bezirk: the article speaks of a Bezirksamt, so a name that is also a
 	// Bezirk of Berlin or Hamburg is that Bezirk ("Harburg - … Bezirksämter")
 	bezirk bool
+	// listed: the word before or after the name is a place too ("Vöhl,
+	// Lichtenfels, Waldeck"), so the name is one of a list of places
+	listed bool
 }
 
 // cue reports whether the word before the hit makes a small Gemeinde count.
@@ -448,11 +451,19 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 			if i > 1 {
 				prev2 = toks[i-2].lower
 			}
-			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next, whole: i == 0 && n == len(toks)})
+			listed := i > 0 && g.isPlace(toks[i-1]) || i+n < len(toks) && g.isPlace(toks[i+n])
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next, whole: i == 0 && n == len(toks), listed: listed})
 			return n
 		}
 	}
 	return 0
+}
+
+// isPlace reports whether a word is a place's name (a Gemeinde, Kreis or
+// Ortsteil of places.tsv).
+func (g *Gazetteer) isPlace(t token) bool {
+	e, ok := g.lookup(t.lower, t.orig)
+	return ok && e.fixed == nil && len(e.places) > 0
 }
 
 // camelParts splits a word before every capital that follows a lower-case
@@ -608,6 +619,20 @@ func (h hit) lands(context map[string]bool) []string {
 	// a name of several words ("Dillingen Saar", "Hohe Börde") is no ordinary
 	// word: it needs no cue
 	if !h.whole && !h.domain && !h.cue() && !h.cued && !strings.Contains(h.name, " ") {
+		// "Vöhl, Lichtenfels, Waldeck": a small Gemeinde listed beside other
+		// places, of the Land the article names otherwise, wins over a larger
+		// namesake elsewhere
+		var small, big []candidate
+		for _, c := range cands {
+			if c.kind == "klein" {
+				small = append(small, c)
+			} else if context[c.land] {
+				big = append(big, c)
+			}
+		}
+		if in := slices.DeleteFunc(small, func(c candidate) bool { return !context[c.land] }); h.listed && len(in) == 1 && len(big) == 0 && len(cands) > 1 {
+			return []string{in[0].land}
+		}
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.kind == "klein" })
 		if len(cands) == 0 {
 			return nil
