@@ -429,6 +429,13 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 					continue
 				}
 			}
+			if slices.Contains(strong, "DE-BE") && len(distinct(strong)) > 1 && onlyCapital(p.hits) && federalPart(texts[p.from]) {
+				// "Bayern startet Pilot-Kooperationen mit dem Bund / … Berlin und
+				// München arbeiten zusammen": beside a Land and the Bund, the
+				// capital's name stands for the federal government
+				doubts = append(doubts, fmt.Sprintf("Berlin in %s stands for the Bund: ignored", p.from))
+				strong, reasons = dropLand(strong, reasons, "DE-BE")
+			}
 			if n := len(distinct(strong)); n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
 			}
@@ -516,6 +523,31 @@ func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]b
 // capital reports whether the hit is Berlin itself, not one of its Bezirke
 // or Ortsteile ("in Pankow"): only the capital is a federal venue.
 func capital(h hit) bool { return h.entry.kind == "land" }
+
+// onlyCapital reports whether the hits reach Berlin only through the bare
+// name "Berlin" (not "das Land Berlin", a Bezirk or "Berliner …").
+func onlyCapital(hits []hit) bool {
+	for _, h := range hits {
+		if h.entry.weak {
+			continue
+		}
+		if slices.Contains(h.lands(nil), "DE-BE") && (!capital(h) || h.prev == "land" || h.prev == "bundesland" || h.prev == "senat") {
+			return false
+		}
+	}
+	return true
+}
+
+// federalPart reports whether text names the Bund ("mit dem Bund") or a
+// national body.
+func federalPart(text string) bool {
+	for _, t := range tokenize(text) {
+		if t.lower == "bund" || t.lower == "bundes" {
+			return true
+		}
+	}
+	return nationalBody(text) != ""
+}
 
 // dropLand removes land from strong and its reasons.
 func dropLand(strong []string, reasons []Reason, land string) ([]string, []Reason) {
