@@ -226,13 +226,14 @@ func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
 // irregular ones are in extra.tsv).
 func (g *Gazetteer) addDemonyms() {
 	for key, e := range g.names {
-		if e.fixed != nil || strings.ContainsAny(key, "-.") {
+		if e.fixed != nil || strings.ContainsAny(key, "-.") || g.stop[key] {
 			continue
 		}
 		for _, c := range e.places {
 			big := c.kind == "stadt" && c.pop >= 100000
 			// "Werne" → "Werner" is a first name: towns ending in -e get none
-			town := (c.kind == "ort" || c.kind == "stadt") && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
+			// a Kreis named after its town ("Tübingen", "Passau") is the town too
+			town := (c.kind == "ort" || c.kind == "stadt" || c.kind == "kreis" && c.town) && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
 			if !big && !town {
 				continue
 			}
