@@ -328,6 +328,20 @@ type hit struct {
 	// listed: the word before or after the name is a place too ("Vöhl,
 	// Lichtenfels, Waldeck"), so the name is one of a list of places
 	listed bool
+	// sitz: "in" before the name follows a seat word a few words back ("Sitz
+	// der Anstalt soll in Frankfurt sein")
+	sitz bool
+}
+
+// sitzBefore reports whether one of the six words before the last ("in") is a seat word
+// ("Sitz", "Dienstsitz", "Hauptsitz"; not "Standort", which a company has).
+func sitzBefore(toks []token) bool {
+	for j := len(toks) - 1; j >= 0 && j >= len(toks)-7; j-- {
+		if w := toks[j].lower; w == "sitz" || w == "dienstsitz" || w == "hauptsitz" {
+			return true
+		}
+	}
+	return false
 }
 
 // cue reports whether the word before the hit makes a small Gemeinde count.
@@ -453,7 +467,8 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 				prev2 = toks[i-2].lower
 			}
 			listed := i > 0 && g.isPlace(toks[i-1]) || i+n < len(toks) && g.isPlace(toks[i+n])
-			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next, whole: i == 0 && n == len(toks), listed: listed})
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next,
+				whole: i == 0 && n == len(toks), listed: listed, sitz: prev == "in" && sitzBefore(toks[:i])})
 			return n
 		}
 	}
@@ -547,7 +562,7 @@ func (h hit) venue() bool {
 }
 
 // seat reports whether the hit is written as the seat of a body: "Sitz in
-// Bonn", "Standort Wiesbaden", "Bundesamt Wiesbaden", "Wiesbadener
+// Bonn", "Sitz der Anstalt soll in Frankfurt sein", "Standort Wiesbaden", "Bundesamt Wiesbaden", "Wiesbadener
 // Bundeskriminalamt" (a city or a city-state, not a Land's adjective).
 func (h hit) seat() bool {
 	city := h.entry.fixed == nil || h.entry.kind == "demonym" || slices.Contains([]string{"Berlin", "Hamburg", "Bremen"}, h.name)
@@ -557,7 +572,7 @@ func (h hit) seat() bool {
 	if h.entry.kind == "demonym" {
 		return federalBody(h.next)
 	}
-	return seatWords[h.prev] || federalBody(h.prev) || h.prev == "in" && seatWords[h.prev2]
+	return seatWords[h.prev] || federalBody(h.prev) || h.prev == "in" && seatWords[h.prev2] || h.sitz
 }
 
 // cityOffices follow a city's demonym when the text is about the city's own

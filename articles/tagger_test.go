@@ -227,6 +227,8 @@ func TestTagger_Cases(t *testing.T) {
 		{"an island", Text{Title: "Minister besucht Föhr"}, "DE-SH", ""},
 		{"a Land body whose type word is one Land's", Text{Teaser: "Die Senatsverwaltung für Inneres startet ein Programm."}, "DE-BE", ""},
 		{"a federal body's seat counts nowhere in the article", Text{Kicker: "Bonn", Title: "Neue Zentrale", Teaser: "Das Bundesamt mit Sitz in Bonn zieht um."}, "DE", ""},
+		{"a federal body's seat a few words after Sitz", Text{Title: "Magdeburg wird Zentrum", Teaser: "Der Sitz der neuen Bundesanstalt soll in Magdeburg sein."}, "DE", ""},
+		{"a federal programme in a town with Standort stays the town's", Text{Title: "Jena wird Zentrum", Teaser: "Das Bundesministerium fördert den Standort der Firma in Jena."}, "DE-TH", ""},
 		{"a federal body's seat written as a demonym", Text{Kicker: "Wiesbaden", Title: "Wiesbadener Bundeskriminalamt wächst"}, "DE", ""},
 		{"a dateline with a dash", Text{Teaser: "Berlin - Alle Bundesverwaltungen sind angeschlossen."}, "DE", ""},
 		{"a dateline with a colon", Text{Teaser: "Berlin: (hib) Die Bundesregierung plant eine Anstalt."}, "DE", ""},
