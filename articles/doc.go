@@ -168,8 +168,9 @@
 //     Bonn", "Sitz der Anstalt soll in Frankfurt sein" within six words,
 //     "Wiesbadener Bundeskriminalamt") is a venue in every part of the
 //     article, also where it stands alone (the kicker "Wiesbaden"), whenever a
-//     federal body is named anywhere; "Standort" alone does not reach back
-//     (a company's site funded by a federal ministry stays the town's).
+//     federal body is named anywhere. The look-back takes Sitz, Dienstsitz
+//     and Hauptsitz only, not Standort, which a company has too ("fördert den
+//     Standort der Firma in Jena" stays Thüringen).
 //     Datelines may end in a colon or dash ("Berlin: (hib) …", "Berlin - …"),
 //     and "Bundesverwaltung*" is a federal body.
 //   - A ranking ("Smart City Index", "Digital-Ranking", "Rangliste") of
