@@ -220,25 +220,30 @@ func (g *Gazetteer) loadExtra(r io.Reader, file string) error {
 	})
 }
 
-// addDemonyms adds "Kölner", "Leipziger", "Wermelskirchener" … for
+// addDemonyms adds "Kölner", "Leipziger", "Wermelskirchener", "Tübinger" … for
 // kreisfreie Städte of 100,000 and more and for towns of 10,000 and more
 // whose name belongs to one Land only, unless the form is already known (the
 // irregular ones are in extra.tsv).
 func (g *Gazetteer) addDemonyms() {
 	for key, e := range g.names {
-		if e.fixed != nil || strings.ContainsAny(key, "-.") {
+		if e.fixed != nil || strings.ContainsAny(key, "-.") || g.stop[key] {
 			continue
 		}
 		for _, c := range e.places {
 			big := c.kind == "stadt" && c.pop >= 100000
 			// "Werne" → "Werner" is a first name: towns ending in -e get none
-			town := (c.kind == "ort" || c.kind == "stadt") && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
+			// a Kreis named after its town ("Tübingen", "Passau") is the town too
+			town := (c.kind == "ort" || c.kind == "stadt" || c.kind == "kreis" && c.town) && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
 			if !big && !town {
 				continue
 			}
 			dem := key + "er"
 			if strings.HasSuffix(key, "e") {
 				dem = key + "r"
+			}
+			if stem, ok := strings.CutSuffix(key, "ingen"); ok && len(key) > 6 {
+				// "Meininger", "Tübinger", "Göttinger"; but "Singener", "Lingener"
+				dem = stem + "inger"
 			}
 			if _, ok := g.names[dem]; !ok && !g.stop[dem] {
 				d := g.entry(dem)
@@ -313,6 +318,36 @@ type hit struct {
 	// domain: the name is a web address ("www.petersberg.de"), which a
 	// Gemeinde's own site names as surely as a cue word does
 	domain bool
+	// cued: the same name stands after a cue word elsewhere in the article
+	// ("Reichenbach. … Bei ihrem Besuch in Reichenbach"), so it is a place
+	// name here too and resolves the same way
+	cued bool
+	// bezirk: the article speaks of a Bezirksamt, so a name that is also a
+	// Bezirk of Berlin or Hamburg is that Bezirk ("Harburg - … Bezirksämter")
+	bezirk bool
+	// listed: the word before or after the name is a place too ("Vöhl,
+	// Lichtenfels, Waldeck"), so the name is one of a list of places
+	listed bool
+	// sitz: "in" before the name follows a seat word a few words back ("Sitz
+	// der Anstalt soll in Frankfurt sein")
+	sitz bool
+}
+
+// sitzBefore reports whether one of the six words before the last ("in") is a seat word
+// ("Sitz", "Dienstsitz", "Hauptsitz"; not "Standort", which a company has).
+func sitzBefore(toks []token) bool {
+	for j := len(toks) - 1; j >= 0 && j >= len(toks)-7; j-- {
+		if w := toks[j].lower; w == "sitz" || w == "dienstsitz" || w == "hauptsitz" {
+			return true
+		}
+	}
+	return false
+}
+
+// cue reports whether the word before the hit makes a small Gemeinde count.
+func (h hit) cue() bool {
+	// "Bürgermeister von Chiemsee": the cue may stand before "von"
+	return smallCue[h.prev] || h.prev == "von" && smallCue[h.prev2] && h.prev2 != "in" && h.prev2 != "aus" && h.prev2 != "nach"
 }
 
 // smallCue are the words before a name that make a small Gemeinde (kind
@@ -359,7 +394,8 @@ func (g *Gazetteer) find(text string) []hit {
 		if strings.HasSuffix(t.lower, "s") && len(t.lower) > 4 {
 			// genitive: "Berlins", "Bayerns", "Sachsen-Anhalts", "des Saale-Orla-Kreises"
 			e, ok := g.lookup(strings.TrimSuffix(t.lower, "s"), t.orig)
-			if !ok && strings.HasSuffix(t.lower, "kreises") {
+			if !ok && strings.HasSuffix(t.lower, "es") {
+				// "des Saale-Orla-Kreises", "des Saarlandes", "des Emslandes"
 				e, ok = g.lookup(strings.TrimSuffix(t.lower, "es"), t.orig)
 			}
 			if ok && (e.genitiveOK() || strings.HasSuffix(t.lower, "kreises")) {
@@ -379,11 +415,19 @@ func (g *Gazetteer) find(text string) []hit {
 			// "Berlin-Brandenburg", "Thüringen-Portal": the parts of a compound
 			// that name a Land, a region or a big city ("Allensbach-Umfrage"
 			// names a polling institute, not the village)
+			// names, longest run of parts first: "Sachsen-Anhalt-Portal" is
+			// Sachsen-Anhalt, not Sachsen and Anhalt
 			origParts := strings.Split(t.orig, "-")
-			for _, p := range origParts {
-				if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
-					hits = append(hits, hit{name: p, entry: e, prev: prev})
+			for j := 0; j < len(origParts); {
+				n := len(origParts) - j
+				for ; n >= 1; n-- {
+					p := strings.Join(origParts[j:j+n], "-")
+					if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
+						hits = append(hits, hit{name: p, entry: e, prev: prev})
+						break
+					}
 				}
+				j += max(n, 1)
 			}
 		} else if parts := camelParts(t.orig); len(parts) > 1 {
 			// "BayernAtlas", "5fürSüdwestfalen": a compound written in camel
@@ -422,11 +466,20 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 			if i > 1 {
 				prev2 = toks[i-2].lower
 			}
-			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next, whole: i == 0 && n == len(toks)})
+			listed := i > 0 && g.isPlace(toks[i-1]) || i+n < len(toks) && g.isPlace(toks[i+n])
+			*hits = append(*hits, hit{name: strings.Join(orig, " "), entry: e, prev: prev, prev2: prev2, next: next,
+				whole: i == 0 && n == len(toks), listed: listed, sitz: prev == "in" && sitzBefore(toks[:i])})
 			return n
 		}
 	}
 	return 0
+}
+
+// isPlace reports whether a word is a place's name (a Gemeinde, Kreis or
+// Ortsteil of places.tsv).
+func (g *Gazetteer) isPlace(t token) bool {
+	e, ok := g.lookup(t.lower, t.orig)
+	return ok && e.fixed == nil && len(e.places) > 0
 }
 
 // camelParts splits a word before every capital that follows a lower-case
@@ -508,6 +561,20 @@ func (h hit) venue() bool {
 	return city
 }
 
+// seat reports whether the hit is written as the seat of a body: "Sitz in
+// Bonn", "Sitz der Anstalt soll in Frankfurt sein", "Standort Wiesbaden", "Bundesamt Wiesbaden", "Wiesbadener
+// Bundeskriminalamt" (a city or a city-state, not a Land's adjective).
+func (h hit) seat() bool {
+	city := h.entry.fixed == nil || h.entry.kind == "demonym" || slices.Contains([]string{"Berlin", "Hamburg", "Bremen"}, h.name)
+	if !city {
+		return false
+	}
+	if h.entry.kind == "demonym" {
+		return federalBody(h.next)
+	}
+	return seatWords[h.prev] || federalBody(h.prev) || h.prev == "in" && seatWords[h.prev2] || h.sitz
+}
+
 // cityOffices follow a city's demonym when the text is about the city's own
 // administration ("Frankfurter Oberbürgermeister", "Kölner Rathaus").
 var cityOffices = map[string]bool{
@@ -560,11 +627,28 @@ func (h hit) lands(context map[string]bool) []string {
 		return e.fixed
 	}
 	cands := slices.Clone(e.places)
+	if h.bezirk {
+		cands = filterKind(cands, func(c candidate) bool {
+			return c.kind == "teil" && (c.land == "DE-BE" || c.land == "DE-HH")
+		})
+	}
 	// a name of several words ("Dillingen Saar", "Hohe Börde") is no ordinary
 	// word: it needs no cue
-	// "Bürgermeister von Chiemsee": the cue may stand before "von"
-	cue := smallCue[h.prev] || h.prev == "von" && smallCue[h.prev2] && h.prev2 != "in" && h.prev2 != "aus" && h.prev2 != "nach"
-	if !h.whole && !h.domain && !cue && !strings.Contains(h.name, " ") {
+	if !h.whole && !h.domain && !h.cue() && !h.cued && !strings.Contains(h.name, " ") {
+		// "Vöhl, Lichtenfels, Waldeck": a small Gemeinde listed beside other
+		// places, of the Land the article names otherwise, wins over a larger
+		// namesake elsewhere
+		var small, big []candidate
+		for _, c := range cands {
+			if c.kind == "klein" {
+				small = append(small, c)
+			} else if context[c.land] {
+				big = append(big, c)
+			}
+		}
+		if in := slices.DeleteFunc(small, func(c candidate) bool { return !context[c.land] }); h.listed && len(in) == 1 && len(big) == 0 && len(cands) > 1 {
+			return []string{in[0].land}
+		}
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.kind == "klein" })
 		if len(cands) == 0 {
 			return nil

@@ -269,6 +269,17 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			hits []hit
 		}{"content", t.gaz.find(x.Content)})
 	}
+	markCues(parts[0].hits, parts[1].hits, parts[2].hits)
+	if x.Content != "" {
+		markCues(parts[3].hits)
+	}
+	if bezirksamt(x) {
+		for _, p := range parts {
+			for i := range p.hits {
+				p.hits[i].bezirk = true
+			}
+		}
+	}
 	context := map[string]bool{}
 	for _, p := range parts {
 		for _, h := range p.hits {
@@ -292,9 +303,41 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	berlinNamed := false // Berlin named other than as a venue anywhere in the article
 	for _, p := range parts {
 		for _, h := range p.hits {
-			if !h.inPlace() && !h.entry.weak && slices.Contains(h.lands(context), "DE-BE") {
+			if (!h.inPlace() || !capital(h)) && !h.entry.weak && slices.Contains(h.lands(context), "DE-BE") {
 				berlinNamed = true
 			}
+		}
+	}
+	// a city written as a federal body's seat ("Bundesbehörden mit Sitz in
+	// Bonn", "Wiesbadener Bundeskriminalamt") is a venue in every part, also
+	// where it stands alone ("Wiesbaden" as the kicker, "„Digital Cluster
+	// Bonn“")
+	var seats []string
+	if anyBody != "" {
+		for _, p := range parts {
+			for _, h := range p.hits {
+				if h.seat() {
+					seats = append(seats, strings.ToLower(h.name))
+				}
+			}
+		}
+	}
+	if word := rankingWord(x); word != "" {
+		// "Smart City Index: München baut Vorsprung aus … Hamburg … Köln": a
+		// ranking of cities in three Länder or more is nationwide news
+		all := map[string]bool{}
+		for _, p := range parts {
+			for _, h := range p.hits {
+				if !h.entry.weak {
+					for _, l := range h.lands(context) {
+						all[l] = true
+					}
+				}
+			}
+		}
+		if len(all) >= 3 {
+			doubts = append(doubts, fmt.Sprintf("%q ranks places in %d Länder: bundesweit (DE)", word, len(all)))
+			return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "ranking", Evidence: word}}, doubts
 		}
 	}
 	for _, p := range parts {
@@ -317,6 +360,9 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			inAgency = inAgency && strings.Contains(agency, h.name)
 			dateline := i == 0 && p.from != "kicker" && isDateline(texts[p.from], h.name) || inAgency
 			switch {
+			case slices.ContainsFunc(seats, func(s string) bool { return sameCity(s, strings.ToLower(h.name)) }):
+				doubts = append(doubts, fmt.Sprintf("%q in %s is the seat of a federal body (%s): ignored", h.name, p.from, anyBody))
+				continue
 			case national != "" && h.venue():
 				doubts = append(doubts, fmt.Sprintf("%q in %s is only where %s met: ignored", h.name, p.from, national))
 				continue
@@ -329,6 +375,12 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("%q in %s names where a paper was adopted: ignored", h.name+" "+h.next, p.from))
 				continue
 			}
+			if h.institution() && studyPart(texts[p.from]) {
+				// "Eine Studie der TU München …", "von der TU Darmstadt … befragt":
+				// a university as the author of a study is no place of the news
+				doubts = append(doubts, fmt.Sprintf("%q in %s is a university that made a study: ignored", h.name, p.from))
+				continue
+			}
 			if castleWords[h.prev] && h.entry.fixed == nil || h.name == "Burg" && i+1 < len(p.hits) && p.hits[i+1].prev == "burg" {
 				// "auf Burg Lichtenberg", "Schloss Filseck": a building's name
 				doubts = append(doubts, fmt.Sprintf("%q in %s is part of a building's name: ignored", h.name, p.from))
@@ -337,7 +389,8 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.inPlace() && h.venue() || h.institution() {
+					if h.inPlace() && h.venue() && (l != "DE-BE" || capital(h)) || h.institution() {
+						// "in Pankow" names a Berlin Bezirk, not the capital as a venue
 						venueOnly[l] = true
 					} else {
 						named[l] = true
@@ -376,6 +429,13 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 					continue
 				}
 			}
+			if slices.Contains(strong, "DE-BE") && len(distinct(strong)) > 1 && onlyCapital(p.hits) && federalPart(texts[p.from]) {
+				// "Bayern startet Pilot-Kooperationen mit dem Bund / … Berlin und
+				// München arbeiten zusammen": beside a Land and the Bund, the
+				// capital's name stands for the federal government
+				doubts = append(doubts, fmt.Sprintf("Berlin in %s stands for the Bund: ignored", p.from))
+				strong, reasons = dropLand(strong, reasons, "DE-BE")
+			}
 			if n := len(distinct(strong)); n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
 			}
@@ -395,6 +455,38 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	}
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+// markCues marks the hits whose name stands after a cue word in any of the
+// given parts (kicker, title and teaser together), so that one name resolves
+// one way in the article.
+func markCues(parts ...[]hit) {
+	cued := map[string]bool{}
+	for _, hs := range parts {
+		for _, h := range hs {
+			if h.cue() {
+				cued[h.name] = true
+			}
+		}
+	}
+	for _, hs := range parts {
+		for i := range hs {
+			hs[i].cued = cued[hs[i].name]
+		}
+	}
+}
+
+// bezirksamt reports whether the article speaks of a Bezirksamt of Berlin or
+// Hamburg ("Bezirksamt", "Bezirksämter", "Bezirksbürgermeister").
+func bezirksamt(x Text) bool {
+	for _, part := range []string{x.Kicker, x.Title, x.Teaser} {
+		for _, t := range tokenize(part) {
+			if strings.HasPrefix(t.lower, "bezirksamt") || strings.HasPrefix(t.lower, "bezirksämt") || strings.HasPrefix(t.lower, "bezirksbürgermeister") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dropVenues removes the Länder that a part reaches only through a venue ("in
@@ -428,6 +520,35 @@ func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]b
 	return s, r
 }
 
+// capital reports whether the hit is Berlin itself, not one of its Bezirke
+// or Ortsteile ("in Pankow"): only the capital is a federal venue.
+func capital(h hit) bool { return h.entry.kind == "land" }
+
+// onlyCapital reports whether the hits reach Berlin only through the bare
+// name "Berlin" (not "das Land Berlin", a Bezirk or "Berliner …").
+func onlyCapital(hits []hit) bool {
+	for _, h := range hits {
+		if h.entry.weak {
+			continue
+		}
+		if slices.Contains(h.lands(nil), "DE-BE") && (!capital(h) || h.prev == "land" || h.prev == "bundesland" || h.prev == "senat") {
+			return false
+		}
+	}
+	return true
+}
+
+// federalPart reports whether text names the Bund ("mit dem Bund") or a
+// national body.
+func federalPart(text string) bool {
+	for _, t := range tokenize(text) {
+		if t.lower == "bund" || t.lower == "bundes" {
+			return true
+		}
+	}
+	return nationalBody(text) != ""
+}
+
 // dropLand removes land from strong and its reasons.
 func dropLand(strong []string, reasons []Reason, land string) ([]string, []Reason) {
 	strong = slices.DeleteFunc(slices.Clone(strong), func(l string) bool { return l == land })
@@ -435,15 +556,56 @@ func dropLand(strong []string, reasons []Reason, land string) ([]string, []Reaso
 	return strong, reasons
 }
 
-// isDateline reports whether text begins with name and a full stop, the
-// dateline of a report ("Berlin. …", "Neustadt/WN. …").
+// sameCity reports whether two lower-case names are one city's: the same, or
+// a name and its demonym ("wiesbaden", "wiesbadener").
+func sameCity(a, b string) bool {
+	return a == b || a == b+"er" || b == a+"er"
+}
+
+// isDateline reports whether text begins with name and a full stop, a colon
+// or a dash, the dateline of a report ("Berlin. …", "Neustadt/WN. …",
+// "Berlin: (hib) …", "Berlin - Ab heute …").
 func isDateline(text, name string) bool {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(text), name)
 	if !ok {
 		return false
 	}
+	for _, sep := range []string{": ", " - ", " – "} {
+		if strings.HasPrefix(rest, sep) {
+			return true
+		}
+	}
 	if i := strings.IndexByte(rest, '.'); i >= 0 && i <= 4 && !strings.ContainsAny(rest[:i], " ") {
 		return true
+	}
+	return false
+}
+
+// rankingWord returns the first word of the article that names a ranking
+// ("Smart City Index", "Digital-Ranking", "Rangliste"), or "".
+func rankingWord(x Text) string {
+	for _, part := range []string{x.Kicker, x.Title, x.Teaser} {
+		for _, t := range tokenize(part) {
+			if t.lower == "index" || strings.Contains(t.lower, "ranking") || strings.Contains(t.lower, "rangliste") {
+				return t.orig
+			}
+		}
+	}
+	return ""
+}
+
+// studyWords name a study or survey.
+var studyWords = map[string]bool{
+	"studie": true, "studien": true, "umfrage": true, "umfragen": true, "befragt": true, "befragung": true,
+	"trendbarometer": true, "erhebung": true, "untersuchung": true,
+}
+
+// studyPart reports whether text speaks of a study or survey.
+func studyPart(text string) bool {
+	for _, t := range tokenize(text) {
+		if studyWords[t.lower] {
+			return true
+		}
 	}
 	return false
 }
@@ -519,7 +681,7 @@ var federalAgencies = map[string]bool{"wetterdienst": true, "wetterdienstes": tr
 
 // federalBody reports whether a lower-case token names a federal authority:
 // "Bundesamt", "Bundeskriminalamtes", "Bundesbehörden", "Bundesanstalt",
-// "Bundesnetzagentur", "Bundesinnenministerium", or one of federalAgencies.
+// "Bundesnetzagentur", "Bundesinnenministerium", "Bundesverwaltungen", or one of federalAgencies.
 func federalBody(tok string) bool {
 	if federalAgencies[tok] {
 		return true
@@ -528,7 +690,7 @@ func federalBody(tok string) bool {
 	if !ok {
 		return false
 	}
-	for _, w := range []string{"amt", "anstalt", "behörde", "agentur", "ministerium"} {
+	for _, w := range []string{"amt", "anstalt", "behörde", "agentur", "ministerium", "verwaltung"} {
 		if strings.Contains(rest, w) {
 			return true
 		}
