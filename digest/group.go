@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,20 +24,41 @@ import (
 // representatives and the joins between them (BENCHMARKS.md, "Issue 12:
 // planning").
 
-// planGroup is the members of a run with the same choices and history.
+// planGroup is the members of a run with the same choices and history. It
+// is kept small, as a 1M-subscriber edition has some 300,000 groups: the two
+// keys are parts of one string, the members a span of planGroups.ids, and
+// the groups are allocated in slabs.
 type planGroup struct {
-	choice, history string
-	selection       int64   // the selection's id; 0 until it is written
-	total           int     // the selection's articles before the cap
-	members         []int64 // subscriber ids, ascending once read
+	key       string // choice + "\x00" + history
+	cut       int32  // the index of "\x00" in key
+	first, n  int32  // the members: planGroups.ids[first : first+n], ascending
+	selection int64  // the selection's id; 0 until it is written
+	total     int    // the selection's articles before the cap
 }
+
+func (gr *planGroup) choice() string  { return gr.key[:gr.cut] }
+func (gr *planGroup) history() string { return gr.key[gr.cut+1:] }
 
 // planGroups are the groups of one planning call.
 type planGroups struct {
-	byKey   map[string]*planGroup // choice + "\x00" + history
+	byKey   map[string]*planGroup // by key
 	all     []*planGroup          // ordered by first member
 	fresh   []*planGroup          // of all, those without a selection in the run yet
+	ids     []int64               // the members of all groups, group after group
 	members int
+	slab    []planGroup
+}
+
+// members returns gr's subscriber ids, ascending.
+func (g *planGroups) membersOf(gr *planGroup) []int64 { return g.ids[gr.first : gr.first+gr.n] }
+
+// newGroup allocates a group for key from the current slab.
+func (g *planGroups) newGroup(key string, cut int) *planGroup {
+	if len(g.slab) == cap(g.slab) {
+		g.slab = make([]planGroup, 0, 4096)
+	}
+	g.slab = append(g.slab, planGroup{key: key, cut: int32(cut)})
+	return &g.slab[len(g.slab)-1]
 }
 
 // membersQuery selects the members (id, choice key, history key); its
@@ -87,6 +109,10 @@ func (p *Planner) readMembers(ctx context.Context, tx *sqlx.Tx, run Run, since t
 	}
 	defer rows.Close()
 	g := &planGroups{byKey: map[string]*planGroup{}}
+	// The members stream in with their group's number (in order of first
+	// appearance); they are then placed group after group into one array.
+	var ids []int64
+	var nums []int32
 	var id int64
 	var choice, history sql.RawBytes
 	var key []byte
@@ -97,20 +123,37 @@ func (p *Planner) readMembers(ctx context.Context, tx *sqlx.Tx, run Run, since t
 		key = append(append(append(key[:0], choice...), 0), history...)
 		gr := g.byKey[string(key)]
 		if gr == nil {
-			gr = &planGroup{choice: string(choice), history: string(history)}
-			g.byKey[string(key)] = gr
+			gr = g.newGroup(string(key), len(choice))
+			gr.first = int32(len(g.all)) // its number until the members are placed
+			g.byKey[gr.key] = gr
 			g.all = append(g.all, gr)
 		}
-		gr.members = append(gr.members, id)
-		g.members++
+		gr.n++
+		ids = append(ids, id)
+		nums = append(nums, gr.first)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, gr := range g.all {
-		slices.Sort(gr.members)
+	if len(ids) > math.MaxInt32 {
+		return nil, fmt.Errorf("%d members: more than a run can plan", len(ids))
 	}
-	slices.SortFunc(g.all, func(a, b *planGroup) int { return cmp.Compare(a.members[0], b.members[0]) })
+	g.members = len(ids)
+	next := make([]int32, len(g.all))
+	off := int32(0)
+	for i, gr := range g.all {
+		gr.first, next[i] = off, off
+		off += gr.n
+	}
+	g.ids = make([]int64, len(ids))
+	for i, id := range ids {
+		g.ids[next[nums[i]]] = id
+		next[nums[i]]++
+	}
+	for _, gr := range g.all {
+		slices.Sort(g.membersOf(gr))
+	}
+	slices.SortFunc(g.all, func(a, b *planGroup) int { return cmp.Compare(g.ids[a.first], g.ids[b.first]) })
 	return g, nil
 }
 
@@ -167,7 +210,7 @@ func (w *selectionWriter) add(ctx context.Context, gr *planGroup, chosen []int64
 	if gr.total > 0 {
 		ids = w.db.IDsValue(chosen)
 	}
-	w.args = append(w.args, w.run.ID, gr.choice, gr.history, gr.total, ids)
+	w.args = append(w.args, w.run.ID, gr.choice(), gr.history(), gr.total, ids)
 	if w.rows++; w.rows >= insertRows {
 		return w.flush(ctx)
 	}
@@ -229,14 +272,14 @@ func (g *planGroups) insertDeliveries(ctx context.Context, db *store.DB, tx *sql
 	slices.SortFunc(g.all, func(a, b *planGroup) int { return cmp.Compare(a.selection, b.selection) })
 	for _, gr := range g.all {
 		if gr.total == 0 {
-			skipped += len(gr.members)
+			skipped += int(gr.n)
 		}
 	}
 	if db.Dialect != store.Postgres {
 		w := newRowWriter(db, tx, "deliveries", "run_id, subscriber_id, selection_id, status, updated_at", "")
 		for _, gr := range g.all {
 			status := deliveryStatus(gr.total)
-			for _, m := range gr.members {
+			for _, m := range g.membersOf(gr) {
 				if err := w.add(ctx, run.ID, m, gr.selection, status, now); err != nil {
 					return 0, 0, err
 				}
@@ -263,7 +306,7 @@ func (g *planGroups) insertDeliveries(ctx context.Context, db *store.DB, tx *sql
 		if gr.total > 0 {
 			flag = 't'
 		}
-		for _, m := range gr.members {
+		for _, m := range g.membersOf(gr) {
 			sep := byte(',')
 			if rows == 0 {
 				sep = '{'

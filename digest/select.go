@@ -181,7 +181,7 @@ func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, g *planGroups
 	seenSel := map[int64]bool{}
 	var buf []int64
 	for _, gr := range g.fresh {
-		if buf, err = historyIDs(gr.history, buf); err != nil {
+		if buf, err = historyIDs(gr.history(), buf); err != nil {
 			return err
 		}
 		for _, id := range buf {
@@ -200,13 +200,13 @@ func (p *Planner) selectArticles(ctx context.Context, tx *sqlx.Tx, g *planGroups
 	w := newSelectionWriter(db, tx, g, run)
 	chosen := make([]int64, 0, limit)
 	for _, gr := range g.fresh {
-		rk, tk, _ := strings.Cut(gr.choice, "|")
+		rk, tk, _ := strings.Cut(gr.choice(), "|")
 		regions.fill(n, splitKey(rk), c.regions)
 		topics.fill(n, splitKey(tk), c.topics)
 		for i := range fresh {
 			fresh[i] = regions[i] & topics[i]
 		}
-		if buf, err = historyIDs(gr.history, buf); err != nil {
+		if buf, err = historyIDs(gr.history(), buf); err != nil {
 			return err
 		}
 		for _, id := range buf {
