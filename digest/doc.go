@@ -63,4 +63,32 @@
 // fraction of a second of outcomes (those messages would be sent again). SQLite
 // has one sending process, guarded by a lock file; a worker's last accepted
 // delivery of a batch is recorded before the batch's in-memory claims go.
+//
+// # Open runs
+//
+// No index of deliveries mentions a column that sending changes (status,
+// claimed_by, sent_at, message_id, attempts, next_attempt_at), so on
+// PostgreSQL the claim and the record of every delivery are heap-only (HOT)
+// updates that write no index entry (migration 00014, BENCHMARKS.md "Issue
+// 12: heap-only delivery updates"). Claims walk a run's deliveries through
+// the (run_id, id) index from the claim cursor. What looks for open
+// (pending or retry) deliveries across runs — OpenRuns (Resume), the expiry
+// of older editions in planning, the metrics queue depth — looks only into
+// runs with finished_at IS NULL, and relies on this invariant: a run with an
+// open delivery is not finished. It holds because deliveries become open
+// only when planning inserts them (pending; retry is reached only from
+// pending), and
+//   - planning clears finished_at in its last statement whenever it inserted
+//     a pending delivery (a finished edition planned again for new
+//     subscribers is unfinished again);
+//   - finish (send.go) sets it only when the run has no open delivery, and
+//     on PostgreSQL locks the run's row before it looks, so that it never
+//     misses the deliveries of a planning transaction that commits meanwhile;
+//   - planning finishes the older runs whose open deliveries it expired (a
+//     retry recorded afterwards for a message that was in flight stays in
+//     that finished run and is not tried again: the edition was superseded).
+//
+// Migration 00014 made the runs of older versions agree with it. Counting
+// within one run (the due count at the start of Send, finish, `digest runs
+// show`) reads that run's deliveries only.
 package digest

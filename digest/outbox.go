@@ -164,11 +164,13 @@ const claimColumns = `d.id, d.subscriber_id, d.selection_id, d.attempts,
 // token, so other processes skip those deliveries, and a crash leaves them
 // to releaseDead.
 //
-// after lets a sender continue where its last claim ended: the open-deliveries
-// index keeps an entry for every delivery sent since the last vacuum, and a
-// claim that always started from the lowest id would walk all of them, a cost
-// that grows with every message sent (at 100,000 deliveries a claim took
-// 50–200 ms).
+// after lets a sender continue where its last claim ended: claims walk the
+// run's deliveries in id order through the (run_id, id) index (migration
+// 00014 replaced a partial index of open deliveries by it, so that claims
+// and records are heap-only updates; see "Open runs" in doc.go), and a claim
+// that always started from the lowest id would walk every delivery sent so
+// far, a cost that grows with every message sent (at 100,000 deliveries a
+// claim took 50–200 ms).
 func (o *outbox) claim(ctx context.Context, w *workerConn, n int, now time.Time, after int64, exclude []int64) (*batch, error) {
 	db := o.db
 	where := `d.run_id = ? AND d.id > ? AND d.status IN ('pending', 'retry') AND (d.status = 'pending' OR d.next_attempt_at <= ?)`

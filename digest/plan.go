@@ -139,15 +139,29 @@ func (p *Planner) upsertRun(ctx context.Context, tx *sqlx.Tx, cadence Cadence, a
 // that their articles can go out in this edition instead of never or twice.
 // only, when not zero, narrows it to that subscriber's deliveries.
 func (p *Planner) expireOlder(ctx context.Context, tx *sqlx.Tx, run Run, now time.Time, only int64) (int, error) {
+	// Only unfinished runs can have open deliveries (see "Open runs" in
+	// doc.go): looking at finished ones too would walk every delivery of
+	// every older edition.
+	older := `SELECT id FROM runs WHERE cadence = ? AND at < ? AND id <> ? AND finished_at IS NULL`
+	args := []any{string(run.Cadence), store.T(run.At), run.ID}
 	r, err := tx.ExecContext(ctx, p.DB.Rebind(`
 		UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, updated_at = ?
 		WHERE status IN ('pending', 'retry') AND (? = 0 OR subscriber_id = ?)
-		  AND run_id IN (SELECT id FROM runs WHERE cadence = ? AND at < ? AND id <> ?)`),
-		"expired: superseded by edition "+run.Edition, now, only, only, string(run.Cadence), store.T(run.At), run.ID)
+		  AND run_id IN (`+older+`)`),
+		append([]any{"expired: superseded by edition " + run.Edition, now, only, only}, args...)...)
 	if err != nil {
 		return 0, fmt.Errorf("expire older deliveries: %w", err)
 	}
 	n, _ := r.RowsAffected()
+	if only == 0 {
+		// Those runs have nothing left to send: finish them, so that they
+		// are not looked through again for open deliveries.
+		if _, err := tx.ExecContext(ctx, p.DB.Rebind(`UPDATE runs SET finished_at = ? WHERE id IN (`+older+`)
+			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = runs.id AND d.status IN ('pending', 'retry'))`),
+			append([]any{now}, args...)...); err != nil {
+			return 0, fmt.Errorf("finish expired runs: %w", err)
+		}
+	}
 	return int(n), nil
 }
 
@@ -164,8 +178,16 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 	fail := func(what string, err error) error {
 		return fmt.Errorf("plan %s %s: %s: %w", run.Cadence, run.Edition, what, err)
 	}
-	markPlanned := func() error {
-		if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`), now, run.ID); err != nil {
+	// markPlanned is planning's last statement: after the deliveries, so
+	// that a sender finishing the run meanwhile (send.go, finish) either
+	// waits for this transaction and sees them or is overwritten by it.
+	markPlanned := func(open bool) error {
+		q := `UPDATE runs SET planned_at = COALESCE(planned_at, ?) WHERE id = ?`
+		if open {
+			// New pending deliveries reopen a finished run (see "Open runs" in doc.go).
+			q = `UPDATE runs SET planned_at = COALESCE(planned_at, ?), finished_at = NULL WHERE id = ?`
+		}
+		if _, err := tx.ExecContext(ctx, db.Rebind(q), now, run.ID); err != nil {
 			return fail("mark planned", err)
 		}
 		return nil
@@ -177,7 +199,7 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 		return fail("members", err)
 	}
 	if g.members == 0 {
-		return markPlanned()
+		return markPlanned(false)
 	}
 	// 2. A resumed run's existing selections serve the groups they match.
 	if err := g.matchExisting(ctx, db, tx, run); err != nil {
@@ -194,7 +216,7 @@ func (p *Planner) selectAndDeliver(ctx context.Context, tx *sqlx.Tx, run Run, no
 		return fail("deliveries", err)
 	}
 	res.Planned, res.Skipped = planned, skipped
-	return markPlanned()
+	return markPlanned(planned > skipped)
 }
 
 // ErrNoRun means no run matches.

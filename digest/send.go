@@ -207,12 +207,33 @@ func (s *Sender) Send(ctx context.Context, run Run) (Progress, error) {
 }
 
 // finish marks the run finished when nothing is left to send or retry.
+//
+// Queries across runs find open deliveries only in unfinished runs (see
+// "Open runs" in doc.go), so a run must never be marked finished while
+// planning adds deliveries to it. On PostgreSQL the run's row is locked
+// first and the check is a statement of its own, which therefore sees the
+// deliveries of a planning transaction that updated the row (planning's
+// last statement) and committed meanwhile; if planning updates the row
+// after this, it clears finished_at again. SQLite has one writer at a time.
 func (s *Sender) finish(ctx context.Context, run Run) error {
-	_, err := s.DB.ExecContext(ctx, s.DB.Rebind(`
+	tx, err := s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.DB.Dialect == store.Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM runs WHERE id = $1 FOR UPDATE`, run.ID); err != nil {
+			return fmt.Errorf("finish run %d: %w", run.ID, err)
+		}
+	}
+	// firstOpen, not NOT EXISTS: see its comment.
+	if _, err := tx.ExecContext(ctx, s.DB.Rebind(`
 		UPDATE runs SET finished_at = ? WHERE id = ? AND finished_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM deliveries WHERE run_id = ? AND status IN ('pending', 'retry'))`),
-		store.T(s.Now()), run.ID, run.ID)
-	return err
+		AND `+firstOpen(`?`)+` IS NULL`),
+		store.T(s.Now()), run.ID, run.ID); err != nil {
+		return fmt.Errorf("finish run %d: %w", run.ID, err)
+	}
+	return tx.Commit()
 }
 
 // sendWork is the state the workers of one Send share.

@@ -8,8 +8,10 @@
 //
 // What a scrape costs: one query per family, each on an index: deliveries
 // of the latest run per cadence (not of all runs, which grow by one row per
-// subscriber and edition), open deliveries through the partial open index,
-// subscribers grouped by status, and the returned-mail table.
+// subscriber and edition), open deliveries of the unfinished runs only
+// (runs.finished_at IS NULL, then the (run_id, id) index; deliveries have
+// no index on status, see digest's "Open runs"), subscribers grouped by
+// status, and the returned-mail table.
 package metrics
 
 import (
@@ -80,7 +82,8 @@ func Write(ctx context.Context, db *store.DB, b *bytes.Buffer) error {
 	fams = append(fams, f)
 
 	var queue int64
-	if err := db.GetContext(ctx, &queue, `SELECT count(*) FROM deliveries WHERE status IN ('pending', 'retry')`); err != nil {
+	if err := db.GetContext(ctx, &queue, `SELECT count(*) FROM deliveries d JOIN runs r ON r.id = d.run_id
+		WHERE r.finished_at IS NULL AND d.status IN ('pending', 'retry')`); err != nil {
 		return fmt.Errorf("queue depth: %w", err)
 	}
 	fams = append(fams, family{name: "digest_queue_depth", typ: "gauge", help: "Deliveries waiting to be sent or retried, all runs.",

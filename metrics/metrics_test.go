@@ -28,6 +28,9 @@ func TestMetrics(t *testing.T) {
 		exec(`INSERT INTO runs (id, cadence, edition, at, created_at, planned_at, finished_at) VALUES (1, 'weekly', '2026-W08', ?, ?, ?, NULL), (2, 'weekly', '2026-W09', ?, ?, ?, ?)`,
 			at, at, at, at.Add(time.Hour), at.Add(time.Hour), at.Add(time.Hour), at.Add(2*time.Hour))
 		exec(`INSERT INTO deliveries (run_id, subscriber_id, status, updated_at) VALUES (1, 1, 'retry', ?), (2, 1, 'sent', ?), (2, 2, 'sent', ?)`, at, at, at)
+		// The queue counts the open deliveries of every unfinished run, of any cadence.
+		exec(`INSERT INTO runs (id, cadence, edition, at, created_at, planned_at) VALUES (3, 'daily', '2026-02-23', ?, ?, ?)`, at, at, at)
+		exec(`INSERT INTO deliveries (run_id, subscriber_id, status, updated_at) VALUES (3, 1, 'pending', ?), (3, 2, 'pending', ?)`, at, at)
 		exec(`INSERT INTO inbound_mails (fingerprint, received_at, kind, severity, outcome, subscriber_id) VALUES
 			('a', ?, 'bounce', 'hard', 'applied', 2), ('b', ?, 'complaint', '', 'recorded', 1), ('c', ?, 'bounce', 'hard', 'unmatched', NULL), ('d', ?, 'auto-reply', '', 'ignored', NULL)`, at, at, at, at)
 
@@ -44,7 +47,9 @@ func TestMetrics(t *testing.T) {
 		}
 		for _, want := range []string{
 			`digest_deliveries{cadence="weekly",status="sent"} 2`,
-			"digest_queue_depth 1",
+			"digest_queue_depth 3",
+			`digest_deliveries{cadence="daily",status="pending"} 2`,
+			`digest_last_run_finished{cadence="daily"} 0`,
 			`digest_last_run_timestamp_seconds{cadence="weekly"} 1771833600`,
 			`digest_last_run_finished{cadence="weekly"} 1`,
 			`digest_subscribers{status="bounced"} 1`,

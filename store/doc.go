@@ -17,4 +17,12 @@
 //     timestamps compare in the same order as PostgreSQL's timestamptz.
 //   - SQLite connections use WAL, a busy timeout, foreign keys and IMMEDIATE
 //     transactions: with deferred transactions concurrent writers lose writes.
+//   - No index of deliveries names a column that sending changes (status,
+//     claimed_by, attempts, next_attempt_at, last_error, message_id, sent_at,
+//     updated_at; migration 00014), so that on PostgreSQL each delivery's claim
+//     and record are heap-only updates; deliveries has fillfactor 60 for room on
+//     the page. Open deliveries are found through the run (the (run_id, id)
+//     index) and, across runs, through runs.finished_at IS NULL, which digest
+//     keeps true for every run with an open delivery (digest/doc.go, "Open
+//     runs"). TestSchema_DeliveryIndexesAvoidSendColumns checks the indexes.
 package store
