@@ -34,6 +34,17 @@
 //     idle connection) is retried once at once on a new connection; a
 //     failure during or after the body is never retried here, because the
 //     server may have accepted the message.
+//   - When the server announces PIPELINING (RFC 2920), Send without DKIM
+//     writes MAIL FROM, RCPT TO and DATA in one write and reads the three
+//     replies in order: two round trips per message (envelope, then body and
+//     dot) instead of four. The first refusal names the stage (MAIL FROM,
+//     RCPT TO, DATA) and classifies exactly as without pipelining; the
+//     transaction is then reset (RSET), or the connection dropped when the
+//     server answered DATA with 354 anyway or closed it (a 421). Without
+//     PIPELINING each command waits for its reply. The next message's
+//     envelope is not written before this message's final reply is read:
+//     Send returns the server's verdict on its own message. With DKIM,
+//     go-mail's Send does not pipeline.
 //   - Message.Hold, when set, runs once per Send before the message can be
 //     accepted: over SMTP without DKIM after the body and before the final
 //     "." (the body and the dot are then two writes), with DKIM before

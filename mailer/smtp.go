@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/textproto"
+	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -97,6 +98,9 @@ type smtpConn struct {
 	signer *gomail.DKIMSigner
 	used   bool   // sc has carried a transaction, so it may have gone stale
 	wire   []byte // reused buffer of the 8bit wire format
+
+	pipelining bool   // the server announced PIPELINING (RFC 2920)
+	mailParams string // what go-mail's Mail adds after MAIL FROM:<addr>
 }
 
 func (c *smtpConn) dial(ctx context.Context) error {
@@ -105,6 +109,14 @@ func (c *smtpConn) dial(ctx context.Context) error {
 		return &DialError{Transport: c.t.String(), Err: err}
 	}
 	c.sc, c.used = sc, false
+	c.pipelining, _ = sc.Extension("PIPELINING")
+	c.mailParams = ""
+	if ok, _ := sc.Extension("8BITMIME"); ok {
+		c.mailParams += " BODY=8BITMIME"
+	}
+	if ok, _ := sc.Extension("SMTPUTF8"); ok {
+		c.mailParams += " SMTPUTF8"
+	}
 	return nil
 }
 
@@ -254,11 +266,8 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) error 
 		}
 		var tpe *textproto.Error
 		if errors.As(err, &tpe) {
-			// The server answered: the connection is fine. A refused
-			// MAIL or RCPT leaves a transaction open.
-			if stage == "MAIL FROM" || stage == "RCPT TO" {
-				_ = c.sc.Reset()
-			}
+			// The server answered; transact has reset the transaction
+			// (or dropped a connection it could not reset).
 			return &wireError{Stage: stage, Err: err}
 		}
 		c.drop()
@@ -271,27 +280,21 @@ func (c *smtpConn) sendWire(ctx context.Context, m *Message, cm *checked) error 
 
 // transact runs one SMTP transaction and names the stage that failed. wire
 // ends with the final ".\r\n", unless m has a Hold: then the body is
-// flushed, Hold runs, and only then the final dot goes out.
+// flushed, Hold runs, and only then the final dot goes out. A refused MAIL
+// or RCPT leaves a transaction open at the server: transact resets it, so a
+// returned *textproto.Error means the connection is ready for the next
+// message (or, when it could not be reset, dropped).
 func (c *smtpConn) transact(from, to string, wire []byte, m *Message) (string, error) {
 	sc := c.sc
 	if err := sc.UpdateDeadline(c.t.cfg.Timeout); err != nil {
 		return "MAIL FROM", err
 	}
-	if err := sc.Mail(from); err != nil {
-		return "MAIL FROM", err
-	}
-	if err := sc.Rcpt(to); err != nil {
-		return "RCPT TO", err
-	}
-	id, err := sc.Text.Cmd("DATA")
-	if err != nil {
-		return "DATA", err
-	}
-	sc.Text.StartResponse(id)
-	_, _, err = sc.Text.ReadResponse(354)
-	sc.Text.EndResponse(id)
-	if err != nil {
-		return "DATA", err
+	if c.pipelining {
+		if stage, err := c.pipelineEnvelope(from, to); err != nil {
+			return stage, err
+		}
+	} else if stage, err := c.stepEnvelope(from, to); err != nil {
+		return stage, err
 	}
 	// The buffer is empty after the DATA command, so a large write goes
 	// straight to the connection in one system call.
@@ -313,6 +316,106 @@ func (c *smtpConn) transact(from, to string, wire []byte, m *Message) (string, e
 		return "message", err
 	}
 	return "", nil
+}
+
+// stepEnvelope sends MAIL FROM, RCPT TO and DATA one after the other, each
+// waiting for its reply: for a server without PIPELINING.
+func (c *smtpConn) stepEnvelope(from, to string) (string, error) {
+	sc := c.sc
+	if err := sc.Mail(from); err != nil {
+		c.resetAfter(err)
+		return "MAIL FROM", err
+	}
+	if err := sc.Rcpt(to); err != nil {
+		c.resetAfter(err)
+		return "RCPT TO", err
+	}
+	id, err := sc.Text.Cmd("DATA")
+	if err != nil {
+		return "DATA", err
+	}
+	sc.Text.StartResponse(id)
+	_, _, err = sc.Text.ReadResponse(354)
+	sc.Text.EndResponse(id)
+	if err != nil {
+		return "DATA", err
+	}
+	return "", nil
+}
+
+// pipelineEnvelope sends MAIL FROM, RCPT TO and DATA in one write (RFC 2920
+// PIPELINING) and reads the three replies in order. The first refusal names
+// the stage, as without pipelining; the replies after it are read too (a
+// server answers DATA after a refused RCPT with 503 or 554), then the
+// transaction is reset. A server that answers DATA with 354 although it
+// refused MAIL or RCPT waits for a body: the connection is dropped instead.
+// A reply missing after a refusal (a 421 closes the connection) drops the
+// connection and still reports the refusal.
+func (c *smtpConn) pipelineEnvelope(from, to string) (string, error) {
+	if strings.ContainsAny(from, "\r\n") || strings.ContainsAny(to, "\r\n") {
+		// check refuses such addresses first; go-mail's Mail and Rcpt do the same.
+		return "MAIL FROM", errors.New("smtp: A line must not contain CR or LF")
+	}
+	text := c.sc.Text
+	w := text.W
+	w.WriteString("MAIL FROM:")
+	w.WriteString(from)
+	w.WriteString(c.mailParams)
+	w.WriteString("\r\nRCPT TO:")
+	w.WriteString(to)
+	w.WriteString("\r\nDATA\r\n")
+	if err := w.Flush(); err != nil {
+		return "MAIL FROM", err
+	}
+	var (
+		stage   string
+		refused error
+		code    int
+	)
+	for _, r := range [...]struct {
+		stage  string
+		expect int
+	}{{"MAIL FROM", 250}, {"RCPT TO", 25}, {"DATA", 354}} {
+		var err error
+		code, _, err = text.ReadResponse(r.expect)
+		if err == nil {
+			continue
+		}
+		var tpe *textproto.Error
+		if !errors.As(err, &tpe) { // no reply: the connection is broken
+			if refused == nil {
+				return r.stage, err
+			}
+			c.drop()
+			return stage, refused
+		}
+		if refused == nil {
+			stage, refused = r.stage, err
+		}
+	}
+	switch {
+	case refused == nil:
+		return "", nil
+	case code == 354:
+		c.drop()
+	default:
+		c.resetAfter(refused)
+	}
+	return stage, refused
+}
+
+// resetAfter ends the transaction the server left open after it refused a
+// command (err is its *textproto.Error); a connection that cannot be reset
+// is dropped. A network error needs no reset: the caller drops the
+// connection.
+func (c *smtpConn) resetAfter(err error) {
+	var tpe *textproto.Error
+	if !errors.As(err, &tpe) {
+		return
+	}
+	if c.sc.Reset() != nil {
+		c.drop()
+	}
 }
 
 // envelope is an address as go-mail puts it in MAIL FROM and RCPT TO.

@@ -113,6 +113,7 @@ type stage int
 const (
 	atRcpt stage = iota
 	atData
+	atMail
 )
 
 // rule is a Fault bound to an address and a stage, with its attempt counter.

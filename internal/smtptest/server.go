@@ -34,10 +34,16 @@ type Server struct {
 	clientTLS *tls.Config
 	rules     rules
 
-	mu      sync.Mutex
-	msgs    []Received
-	count   int
-	changed chan struct{} // closed and replaced whenever count grows
+	hidePipelining bool
+	logReads       bool
+
+	mu        sync.Mutex
+	msgs      []Received
+	count     int
+	conns     int
+	reads     []string // WithReadLog
+	readBytes int
+	changed   chan struct{} // closed and replaced whenever count grows
 
 	closeOnce sync.Once
 	closeErr  error
@@ -49,10 +55,12 @@ type Server struct {
 type Option func(*options)
 
 type options struct {
-	discard     bool
-	startTLS    bool
-	implicitTLS bool
-	readTimeout time.Duration
+	discard      bool
+	startTLS     bool
+	implicitTLS  bool
+	readTimeout  time.Duration
+	noPipelining bool
+	readLog      bool
 }
 
 // Discard keeps only the count of accepted messages, not their bytes: for
@@ -70,6 +78,16 @@ func WithImplicitTLS() Option { return func(o *options) { o.implicitTLS = true }
 // WithReadTimeout closes connections idle for longer than d (default: never),
 // like a production relay does.
 func WithReadTimeout(d time.Duration) Option { return func(o *options) { o.readTimeout = d } }
+
+// WithoutPipelining leaves PIPELINING (RFC 2920) out of the EHLO reply, like
+// a relay that does not offer it; go-smtp announces it otherwise. Not with
+// TLS.
+func WithoutPipelining() Option { return func(o *options) { o.noPipelining = true } }
+
+// WithReadLog keeps what the server reads from its clients, read by read
+// (Server.Reads): a test can see which commands arrived together. Not with
+// TLS.
+func WithReadLog() Option { return func(o *options) { o.readLog = true } }
 
 // Start runs a server on 127.0.0.1 with a free port and stops it when the
 // test ends.
@@ -93,7 +111,10 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err := checkLoopback(addr); err != nil {
 		return nil, err
 	}
-	s := &Server{discard: o.discard, changed: make(chan struct{}), served: make(chan struct{}), closing: make(chan struct{})}
+	if (o.noPipelining || o.readLog) && (o.startTLS || o.implicitTLS) {
+		return nil, fmt.Errorf("smtptest: WithoutPipelining and WithReadLog work on plaintext connections only, not with TLS")
+	}
+	s := &Server{discard: o.discard, hidePipelining: o.noPipelining, logReads: o.readLog, changed: make(chan struct{}), served: make(chan struct{}), closing: make(chan struct{})}
 
 	srv := smtp.NewServer(&backend{s: s})
 	srv.Domain = "smtptest.localhost"
@@ -118,6 +139,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtptest: listen on %s: %w", addr, err)
 	}
+	ln = tapListener{Listener: ln, s: s}
 	if o.implicitTLS {
 		ln = tls.NewListener(ln, serverTLS)
 	}
@@ -184,6 +206,10 @@ func (s *Server) FailRcpt(addr string, f Fault) { s.rules.set(atRcpt, addr, f) }
 // recipients (the body has been read, the final answer is replaced). A Drop
 // here is the "accepted or not?" case: the client never learns the outcome.
 func (s *Server) FailData(addr string, f Fault) { s.rules.set(atData, addr, f) }
+
+// FailMail makes MAIL FROM:<addr> answer with f (a refused sender). addr
+// "*" matches every sender without a rule of its own.
+func (s *Server) FailMail(addr string, f Fault) { s.rules.set(atMail, addr, f) }
 
 // Count returns how many messages were accepted so far.
 func (s *Server) Count() int {

@@ -232,3 +232,41 @@ func TestServer_Hold(t *testing.T) {
 		t.Fatalf("after the release: %v, %d accepted; want accepted", err, s.Count())
 	}
 }
+
+func TestServer_PipeliningOptionsAndFailMail(t *testing.T) {
+	s := Start(t, WithReadLog())
+	c := dial(t, s)
+	if ok, _ := c.Extension("PIPELINING"); !ok {
+		t.Errorf("PIPELINING not announced by default")
+	}
+	s.FailMail("blocked@example.org", Reject(550, "5.7.1", "sender rejected"))
+	err := c.SendMail("blocked@example.org", []string{"b@example.org"}, strings.NewReader(msg))
+	if smtpCode(err) != 550 {
+		t.Errorf("refused sender: %v, want 550", err)
+	}
+	_ = c.Reset()
+	if err := send(t, c, "b@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if s.Count() != 1 || s.Connections() != 1 {
+		t.Errorf("count %d, connections %d; want 1 and 1", s.Count(), s.Connections())
+	}
+	if r := strings.Join(s.Reads(), ""); !strings.Contains(r, "MAIL FROM:<blocked@example.org>") || !strings.Contains(r, "\r\n.\r\n") {
+		t.Errorf("read log misses the commands or the body: %q", r)
+	}
+
+	s2 := Start(t, WithoutPipelining())
+	c2 := dial(t, s2)
+	if ok, _ := c2.Extension("PIPELINING"); ok {
+		t.Errorf("PIPELINING announced WithoutPipelining")
+	}
+	if ok, _ := c2.Extension("8BITMIME"); !ok {
+		t.Errorf("8BITMIME lost with PIPELINING")
+	}
+	if err := send(t, c2, "b@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Listen("127.0.0.1:0", WithStartTLS(), WithReadLog()); err == nil {
+		t.Errorf("Listen accepted WithReadLog with TLS")
+	}
+}

@@ -31,7 +31,13 @@ func (se *session) Reset() { se.from, se.to = "", nil }
 func (se *session) Logout() error { return nil }
 
 func (se *session) Mail(from string, _ *smtp.MailOptions) error {
-	se.from, se.to = from, nil
+	se.from, se.to = "", nil
+	if f, ok := se.s.rules.hit(atMail, from); ok {
+		if err := se.apply(f, from); err != nil {
+			return err
+		}
+	}
+	se.from = from
 	return nil
 }
 
