@@ -338,6 +338,7 @@ func (c *smtpConn) stepEnvelope(from, to string) (string, error) {
 	_, _, err = sc.Text.ReadResponse(354)
 	sc.Text.EndResponse(id)
 	if err != nil {
+		c.resetAfter(err) // sender and recipient are still set at the server
 		return "DATA", err
 	}
 	return "", nil
