@@ -419,7 +419,9 @@ func (g *Gazetteer) find(text string) []hit {
 			// Sachsen-Anhalt, not Sachsen and Anhalt
 			origParts := strings.Split(t.orig, "-")
 			for j := 0; j < len(origParts); {
-				n := len(origParts) - j
+				// No name has more than four parts; the cap keeps a word of
+				// thousands of hyphens linear.
+				n := min(len(origParts)-j, 4)
 				for ; n >= 1; n-- {
 					p := strings.Join(origParts[j:j+n], "-")
 					if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
