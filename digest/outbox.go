@@ -266,7 +266,9 @@ func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outc
 			next = store.T(now.Add(Backoff[attempts-1]))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, claimed_by = NULL WHERE id = ?`),
+	// Only an open delivery takes the outcome: one that planning expired (failed,
+	// its run finished) while the message was in flight stays as it is.
+	if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, claimed_by = NULL WHERE id = ? AND status IN ('pending', 'retry')`),
 		status, next, out.err, now, out.id); err != nil {
 		return fail(err)
 	}
