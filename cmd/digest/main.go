@@ -7,12 +7,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // Europe/Berlin must resolve on machines without zoneinfo
+
+	"github.com/kommune21/digest/digest"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if limit := digest.MemoryLimitFor(os.Getenv); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err))

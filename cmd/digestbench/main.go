@@ -51,6 +51,9 @@ const defaultPostgres = "postgres://postgres@127.0.0.1:5432/?sslmode=disable"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if limit := digest.MemoryLimitFor(os.Getenv); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout)
 	stop()
 	if err != nil {
