@@ -84,6 +84,9 @@ type workerConn struct {
 	q     dbConn
 	conn  *sqlx.Conn // PostgreSQL
 	token int64      // PostgreSQL: backend id, the claimed_by of this worker's claims
+	// claimStmt is the claim prepared on conn (PostgreSQL): one round trip
+	// per claim instead of two, and the server plans it once.
+	claimStmt *sqlx.Stmt
 }
 
 // openWorker prepares a worker's handle. On PostgreSQL it takes the worker's
@@ -115,6 +118,10 @@ func (o *outbox) openWorker(ctx context.Context) (*workerConn, error) {
 			return nil, fmt.Errorf("sender connection: %w", err)
 		}
 	}
+	if w.claimStmt, err = c.PreparexContext(ctx, o.db.Rebind(o.claimQuery(false))); err != nil {
+		w.close()
+		return nil, fmt.Errorf("sender connection: prepare the claim: %w", err)
+	}
 	return w, nil
 }
 
@@ -126,6 +133,9 @@ func (w *workerConn) close() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if w.claimStmt != nil {
+		w.claimStmt.Close()
+	}
 	_, err := w.conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, claimLockClass, w.token)
 	if err == nil {
 		_, err = w.conn.ExecContext(ctx, `RESET synchronous_commit`)
@@ -173,38 +183,51 @@ const claimColumns = `d.id, d.subscriber_id, d.selection_id, d.attempts,
 // claim took 50–200 ms).
 func (o *outbox) claim(ctx context.Context, w *workerConn, n int, now time.Time, after int64, exclude []int64) (*batch, error) {
 	db := o.db
-	where := `d.run_id = ? AND d.id > ? AND d.status IN ('pending', 'retry') AND (d.status = 'pending' OR d.next_attempt_at <= ?)`
-	args := []any{o.run.ID, after, store.T(now)}
-	if len(exclude) > 0 {
-		where += ` AND d.id NOT IN (?)`
-		args = append(args, exclude)
-	}
-	var q string
-	if db.Dialect == store.Postgres {
-		q = `WITH c AS (UPDATE deliveries u SET claimed_by = ? WHERE u.id IN (
-				SELECT d.id FROM deliveries d WHERE ` + where + ` AND d.claimed_by IS NULL ORDER BY d.id LIMIT ? FOR UPDATE SKIP LOCKED)
-			RETURNING u.id, u.subscriber_id, u.selection_id, u.attempts)
-			SELECT ` + strings.ReplaceAll(claimColumns, "d.", "c.") + ` FROM c LEFT JOIN subscribers s ON s.id = c.subscriber_id ORDER BY c.id`
-		args = append([]any{w.token}, args...)
-	} else {
-		q = `SELECT ` + claimColumns + ` FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
-		WHERE ` + where + ` ORDER BY d.id LIMIT ?`
-	}
-	args = append(args, n)
-	q, args, err := db.In(q, args...)
-	if err != nil {
-		return nil, err
-	}
 	b := &batch{}
+	var err error
 	// lib/pq marks a connection bad when the context of a query ends
 	// before its rows are closed; the claim is one short statement.
-	if err := w.q.SelectContext(context.WithoutCancel(ctx), &b.items, q, args...); err != nil {
+	qctx := context.WithoutCancel(ctx)
+	if w.claimStmt != nil {
+		err = w.claimStmt.SelectContext(qctx, &b.items, w.token, o.run.ID, after, store.T(now), n)
+	} else {
+		q := o.claimQuery(len(exclude) > 0)
+		args := []any{o.run.ID, after, store.T(now)}
+		if len(exclude) > 0 {
+			args = append(args, exclude)
+		}
+		args = append(args, n)
+		if q, args, err = db.In(q, args...); err != nil {
+			return nil, err
+		}
+		err = w.q.SelectContext(qctx, &b.items, q, args...)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("claim deliveries of run %d: %w", o.run.ID, err)
 	}
 	if len(b.items) == 0 {
 		return nil, nil
 	}
 	return b, nil
+}
+
+// claimQuery is the claim statement with ? placeholders. On PostgreSQL its
+// arguments are the worker's token, the run, after, now and the limit; on
+// SQLite the run, after, now, the excluded ids (when exclude, for db.In)
+// and the limit.
+func (o *outbox) claimQuery(exclude bool) string {
+	where := `d.run_id = ? AND d.id > ? AND d.status IN ('pending', 'retry') AND (d.status = 'pending' OR d.next_attempt_at <= ?)`
+	if exclude {
+		where += ` AND d.id NOT IN (?)`
+	}
+	if o.db.Dialect == store.Postgres {
+		return `WITH c AS (UPDATE deliveries u SET claimed_by = ? WHERE u.id IN (
+				SELECT d.id FROM deliveries d WHERE ` + where + ` AND d.claimed_by IS NULL ORDER BY d.id LIMIT ? FOR UPDATE SKIP LOCKED)
+			RETURNING u.id, u.subscriber_id, u.selection_id, u.attempts)
+			SELECT ` + strings.ReplaceAll(claimColumns, "d.", "c.") + ` FROM c LEFT JOIN subscribers s ON s.id = c.subscriber_id ORDER BY c.id`
+	}
+	return `SELECT ` + claimColumns + ` FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id
+		WHERE ` + where + ` ORDER BY d.id LIMIT ?`
 }
 
 // release gives back claimed deliveries that were not tried.

@@ -24,13 +24,16 @@ import (
 //
 // BENCHMARKS.md "Issue 12: group-committed records" has the figures.
 type recorder struct {
-	ob    *outbox
-	q     dbConn
-	conn  *sqlx.Conn // PostgreSQL: the recorder's own connection
-	now   func() time.Time
-	in    chan *accepted
-	done  chan struct{}
-	stmts int // statements written (for tests and the log)
+	ob   *outbox
+	q    dbConn
+	conn *sqlx.Conn // PostgreSQL: the recorder's own connection
+	// sentStmt is the record prepared on conn (PostgreSQL), the ids as one
+	// array: one round trip per group, planned once.
+	sentStmt *sqlx.Stmt
+	now      func() time.Time
+	in       chan *accepted
+	done     chan struct{}
+	stmts    int // statements written (for tests and the log)
 }
 
 // accepted is one delivery the server accepted, waiting to be recorded.
@@ -69,7 +72,12 @@ func (o *outbox) newRecorder(ctx context.Context, workers int, now func() time.T
 			c.Close()
 			return nil, fmt.Errorf("recorder connection: %w", err)
 		}
-		r.q, r.conn = c, c
+		st, err := c.PreparexContext(ctx, o.db.Rebind(sentQuery+` = ANY(?)`))
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("recorder connection: prepare the record: %w", err)
+		}
+		r.q, r.conn, r.sentStmt = c, c, st
 	}
 	return r, nil
 }
@@ -90,6 +98,7 @@ func (r *recorder) close() {
 	if r.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		r.sentStmt.Close()
 		if _, err := r.conn.ExecContext(ctx, `RESET synchronous_commit`); err != nil {
 			// Never hand a connection in an unknown state back to the pool.
 			_ = r.conn.Raw(func(any) error { return driver.ErrBadConn })
@@ -145,18 +154,28 @@ func (r *recorder) write(group []*accepted) {
 	}
 }
 
-// sent marks the deliveries ids sent in one statement. The Message-ID is
-// the one outbox.messageID gives (r<run>.d<delivery>@<domain>).
+// sentQuery records deliveries as sent; the ids' condition follows "id".
+// The Message-ID is the one outbox.messageID gives (r<run>.d<delivery>@<domain>).
+const sentQuery = `UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?,
+		next_attempt_at = NULL, last_error = '', claimed_by = NULL,
+		message_id = 'r' || CAST(run_id AS TEXT) || '.d' || CAST(id AS TEXT) || '@' || ?
+		WHERE id`
+
+// sent marks the deliveries ids sent in one statement.
 func (r *recorder) sent(ctx context.Context, ids []int64) error {
 	db := r.ob.db
 	now := store.T(r.now())
-	q, args, err := db.In(`UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, updated_at = ?,
-		next_attempt_at = NULL, last_error = '', claimed_by = NULL,
-		message_id = 'r' || CAST(run_id AS TEXT) || '.d' || CAST(id AS TEXT) || '@' || ?
-		WHERE id IN (?)`, now, now, r.ob.domain, ids)
-	if err == nil {
-		r.stmts++
-		_, err = r.q.ExecContext(ctx, q, args...)
+	r.stmts++
+	var err error
+	if r.sentStmt != nil {
+		_, err = r.sentStmt.ExecContext(ctx, now, now, r.ob.domain, store.Int64Array(ids))
+	} else {
+		var q string
+		var args []any
+		q, args, err = db.In(sentQuery+` IN (?)`, now, now, r.ob.domain, ids)
+		if err == nil {
+			_, err = r.q.ExecContext(ctx, q, args...)
+		}
 	}
 	if err != nil {
 		return &RecordError{RunID: r.ob.run.ID, DeliveryID: ids[0], Status: StatusSent, Err: err}

@@ -145,6 +145,11 @@ func IsForeignKeyViolation(err error) bool {
 	return false
 }
 
+// Int64Array is ids as one PostgreSQL bigint[] argument (for "= ANY(?)"):
+// a statement whose text does not change with the number of ids, so it can
+// be prepared once.
+func Int64Array(ids []int64) any { return pq.Int64Array(ids) }
+
 // In expands a query with an IN (?) list argument and rebinds it for the dialect.
 func (db *DB) In(query string, args ...any) (string, []any, error) {
 	q, a, err := sqlx.In(query, args...)

@@ -110,7 +110,7 @@ func (c *countingConn) Prepare(q string) (driver.Stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{st, c.n}, nil
+	return &countingStmt{st, c.n, q}, nil
 }
 
 func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
@@ -118,7 +118,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, q string) (driver.Stm
 	if err != nil {
 		return nil, err
 	}
-	return &countingStmt{st, c.n}, nil
+	return &countingStmt{st, c.n, q}, nil
 }
 
 func (c *countingConn) Close() error { return c.inner.Close() }
@@ -187,14 +187,17 @@ func (t countingTx) Rollback() error { t.n.ends.Add(1); return t.Tx.Rollback() }
 type countingStmt struct {
 	driver.Stmt
 	n *statements
+	q string
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.n.execs.Add(1)
+	defer s.n.timed(s.q, time.Now())
 	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.n.queries.Add(1)
+	defer s.n.timed(s.q, time.Now())
 	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
