@@ -84,9 +84,11 @@
 //   - finish (send.go) sets it only when the run has no open delivery, and
 //     on PostgreSQL locks the run's row before it looks, so that it never
 //     misses the deliveries of a planning transaction that commits meanwhile;
-//   - planning finishes the older runs whose open deliveries it expired (a
-//     retry recorded afterwards for a message that was in flight stays in
-//     that finished run and is not tried again: the edition was superseded).
+//   - planning finishes the older runs whose open deliveries it expired, and
+//     a failure or retry answered afterwards for a message that was in
+//     flight is recorded only on an open delivery (outbox.record), so the
+//     expired one stays failed in that finished run: the edition was
+//     superseded.
 //
 // Migration 00014 made the runs of older versions agree with it. Counting
 // within one run (the due count at the start of Send, finish, `digest runs

@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,4 +164,72 @@ func TestPlanner_ExpiryFinishesOlderRun(t *testing.T) {
 			t.Fatalf("OpenRuns after week 2 was planned = %v; want [%d]", ids, week2.Run.ID)
 		}
 	})
+}
+
+// TestSender_OutcomeOfExpiredDeliveryInFlight: the next edition is planned
+// while the relay is still answering the old edition's message. Planning
+// expires that delivery and finishes the old run; the relay's answer (a 451
+// or a 550) that arrives afterwards changes neither: the delivery stays
+// failed as expired, not an open retry in a finished run that nothing would
+// ever send, and `digest runs show` reports it so. The new edition carries
+// the article.
+func TestSender_OutcomeOfExpiredDeliveryInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault smtptest.Fault
+	}{
+		{"retry", smtptest.Reject(451, "4.7.1", "try again later")},
+		{"failure", smtptest.Reject(550, "5.7.1", "rejected")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db *store.DB) {
+				f := fixture{t, db}
+				ctx := context.Background()
+				f.article("Bund: OZG", day(-1), day(-1), "DE")
+				f.subscriber("a@example.org")
+				srv := smtptest.Start(t)
+				now := T0
+				r := newRunner(t, db, srv, &now)
+				var week2 digest.PlanResult
+				var planErr error
+				srv.FailRcpt("a@example.org", tc.fault.OnHit(func(string) {
+					// The next edition is planned before the relay answers.
+					week2, planErr = r.Planner.Plan(ctx, digest.Weekly, day(7), false)
+				}).Times(1))
+				week1, err := r.Run(ctx, digest.Weekly, T0, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if planErr != nil || week2.Expired != 1 {
+					t.Fatalf("week 2 planned while in flight = %+v, %v; want 1 expired", week2, planErr)
+				}
+				d := f.delivery(week1.Plan.Run.ID, "a@example.org")
+				if d.Status != "failed" || d.Attempts != 0 || d.Next.Valid || !strings.HasPrefix(d.LastError, "expired: superseded by edition") {
+					t.Errorf("week 1 delivery after the relay's answer = %+v; want failed as expired, no attempt counted, no retry time", d)
+				}
+				st, err := digest.GetRun(ctx, db, week1.Plan.Run.ID)
+				if err != nil || !st.FinishedAt.Valid || st.Retry != 0 || st.Failed != 1 || st.Pending != 0 {
+					t.Errorf("week 1 = %+v, %v; want finished with 1 failed, no retry", st, err)
+				}
+				if next, err := digest.NextRetry(ctx, db, week1.Plan.Run.ID); err != nil || !next.IsZero() {
+					t.Errorf("week 1 next retry = %v, %v; want none", next, err)
+				}
+				if ids := openRunIDs(t, db); len(ids) != 1 || ids[0] != week2.Run.ID {
+					t.Errorf("OpenRuns = %v; want only week 2 [%d]", ids, week2.Run.ID)
+				}
+				if err := r.Resume(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if got := received(srv); len(got["a@example.org"]) != 1 {
+					t.Errorf("a@example.org got %d messages, want 1 (week 2's)", len(got["a@example.org"]))
+				}
+				if _, status := f.digestOf(week2.Run.ID, "a@example.org"); status != "sent" {
+					t.Errorf("week 2 delivery is %s, want sent", status)
+				}
+				if d := f.delivery(week1.Plan.Run.ID, "a@example.org"); d.Status != "failed" {
+					t.Errorf("week 1 delivery after the retry job = %+v; want failed", d)
+				}
+			})
+		})
+	}
 }

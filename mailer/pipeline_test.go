@@ -221,9 +221,11 @@ func TestSend_HoldWithAndWithoutPipelining(t *testing.T) {
 type scripted struct {
 	addr    string
 	scripts [][3]string // per connection: the answers to MAIL, RCPT and DATA
+	plain   bool        // see startScriptedPlain
 	mu      sync.Mutex
 	conns   int
 	rest    []string
+	got     []string // plain: the recipient of each message accepted
 }
 
 func startScripted(t *testing.T, scripts ...[3]string) *scripted {
@@ -251,12 +253,28 @@ func startScripted(t *testing.T, scripts ...[3]string) *scripted {
 	return s
 }
 
+// startScriptedPlain starts a scripted server that does not announce
+// PIPELINING and keeps each connection's transaction as a real relay does:
+// the first transaction is answered as script says, later ones are
+// accepted, and a sender and recipient stay set until the message is
+// accepted or the client sends RSET, so a MAIL while they are set is
+// refused with 503 (Postfix's "nested MAIL command").
+func startScriptedPlain(t *testing.T, script [3]string) *scripted {
+	s := startScripted(t, script)
+	s.plain = true
+	return s
+}
+
 func (s *scripted) serve(c net.Conn, i int) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(c)
 	say := func(line string) { _, _ = io.WriteString(c, line+"\r\n") }
 	say("220 scripted ESMTP")
+	if s.plain {
+		s.servePlain(r, say, i)
+		return
+	}
 	script := [3]string{"250 2.1.0 ok", "250 2.1.5 ok", "354 go ahead"}
 	if i < len(s.scripts) {
 		script = s.scripts[i]
@@ -305,6 +323,87 @@ func (s *scripted) serve(c net.Conn, i int) {
 			s.rest[i] += string(b)
 			s.mu.Unlock()
 			return
+		}
+	}
+}
+
+func (s *scripted) servePlain(r *bufio.Reader, say func(string), i int) {
+	var script []string // the answers still to give from the script
+	if i < len(s.scripts) {
+		script = s.scripts[i][:]
+	}
+	answer := func(normal string) string {
+		if len(script) == 0 {
+			return normal
+		}
+		a := script[0]
+		script = script[1:]
+		return a
+	}
+	var from, to string // the open transaction
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		verb, arg, _ := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+		switch verb = strings.ToUpper(strings.Fields(verb + " x")[0]); verb {
+		case "EHLO":
+			say("250-scripted\r\n250 8BITMIME")
+		case "QUIT":
+			say("221 bye")
+			return
+		case "RSET":
+			from, to = "", ""
+			say("250 2.0.0 ok")
+		case "NOOP":
+			say("250 2.0.0 ok")
+		case "MAIL":
+			if from != "" {
+				say("503 5.5.1 Error: nested MAIL command")
+				continue
+			}
+			a := answer("250 2.1.0 ok")
+			if strings.HasPrefix(a, "250") {
+				from = arg
+			}
+			say(a)
+		case "RCPT":
+			if from == "" {
+				say("503 5.5.1 Error: need MAIL command")
+				continue
+			}
+			a := answer("250 2.1.5 ok")
+			if strings.HasPrefix(a, "250") {
+				to = strings.Trim(arg, "<>")
+			}
+			say(a)
+		case "DATA":
+			if to == "" {
+				say("503 5.5.1 Error: need RCPT command")
+				continue
+			}
+			a := answer("354 go ahead")
+			say(a)
+			if !strings.HasPrefix(a, "354") {
+				continue // the sender and recipient stay set
+			}
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+			}
+			s.mu.Lock()
+			s.got = append(s.got, to)
+			s.mu.Unlock()
+			from, to = "", ""
+			say("250 2.0.0 queued")
+		default:
+			say("502 5.5.2 Error: command not recognized")
 		}
 	}
 }
@@ -360,5 +459,44 @@ func TestSend_Pipelined421AtMail(t *testing.T) {
 	defer s.mu.Unlock()
 	if s.conns != 2 {
 		t.Errorf("%d connections, want 2", s.conns)
+	}
+}
+
+// A server without PIPELINING that refuses DATA after accepting sender and
+// recipient keeps them set: the client resets the transaction, so the
+// refusal is reported at DATA and classified by its code, and the next
+// message goes out on the same connection (without the reset the server
+// would refuse its MAIL FROM as a nested MAIL command).
+func TestSend_WithoutPipeliningRefusedData(t *testing.T) {
+	for _, tc := range []struct {
+		answer, err string
+		want        mailer.Result
+	}{
+		{"554 5.7.1 message refused", `SMTP DATA: 554 "5.7.1 message refused"`,
+			mailer.Result{Kind: mailer.Failed, Code: 554, Enhanced: "5.7.1", Reason: "554 5.7.1 message refused"}},
+		{"451 4.3.0 try again later", `SMTP DATA: 451 "4.3.0 try again later"`,
+			mailer.Result{Kind: mailer.Retry, Code: 451, Enhanced: "4.3.0", Reason: "451 4.3.0 try again later"}},
+	} {
+		t.Run(tc.answer[:3], func(t *testing.T) {
+			s := startScriptedPlain(t, [3]string{"250 2.1.0 ok", "250 2.1.5 ok", tc.answer})
+			c := scriptedConn(t, s)
+			err := c.Send(context.Background(), sample("d1@x.example", "refused@example.org"))
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("Send = %v, want %s", err, tc.err)
+			}
+			if r := mailer.Classify(err); r != tc.want {
+				t.Errorf("Classify = %+v, want %+v", r, tc.want)
+			}
+			for _, to := range []string{"next@example.org", "third@example.org"} {
+				if err := c.Send(context.Background(), sample("d."+to, to)); err != nil {
+					t.Errorf("Send to %s after the refused DATA: %v", to, err)
+				}
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if strings.Join(s.got, " ") != "next@example.org third@example.org" || s.conns != 1 {
+				t.Errorf("server accepted messages to %q on %d connections, want next@ and third@ on 1", s.got, s.conns)
+			}
+		})
 	}
 }
