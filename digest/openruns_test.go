@@ -203,6 +203,9 @@ func TestSender_OutcomeOfExpiredDeliveryInFlight(t *testing.T) {
 				if planErr != nil || week2.Expired != 1 {
 					t.Fatalf("week 2 planned while in flight = %+v, %v; want 1 expired", week2, planErr)
 				}
+				if p := week1.Send; p.Retry != 0 || p.Failed != 0 || p.Sent != 0 {
+					t.Errorf("week 1 run reports %+v; want nothing counted for the expired delivery (the run's figures say 0 retry, 1 failed by expiry)", p)
+				}
 				d := f.delivery(week1.Plan.Run.ID, "a@example.org")
 				if d.Status != "failed" || d.Attempts != 0 || d.Next.Valid || !strings.HasPrefix(d.LastError, "expired: superseded by edition") {
 					t.Errorf("week 1 delivery after the relay's answer = %+v; want failed as expired, no attempt counted, no retry time", d)

@@ -259,8 +259,10 @@ func (o *outbox) messageID(deliveryID int64) string {
 // record writes the outcome of one delivery that the server did not accept
 // (or that was skipped) before the worker's next message; accepted ones go
 // to the recorder (recorder.go). A skip is one statement; a failure, which
-// may bounce the subscriber, is a transaction.
-func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outcome, now time.Time) error {
+// may bounce the subscriber, is a transaction. It reports whether the
+// outcome was recorded: a retry or failure of a delivery that planning
+// expired while its message was in flight is not (see below).
+func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outcome, now time.Time) (bool, error) {
 	db := o.db
 	now = store.T(now)
 	fail := func(err error) error {
@@ -271,13 +273,13 @@ func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outc
 		_, err := w.q.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = 'skipped', last_error = 'subscriber left after planning', updated_at = ?, claimed_by = NULL WHERE id = ?`),
 			now, out.id)
 		if err != nil {
-			return fail(err)
+			return false, fail(err)
 		}
-		return nil
+		return true, nil
 	}
 	tx, err := w.q.BeginTxx(ctx, nil)
 	if err != nil {
-		return fail(err)
+		return false, fail(err)
 	}
 	defer tx.Rollback()
 	attempts := it.Attempts + 1
@@ -291,17 +293,22 @@ func (o *outbox) record(ctx context.Context, w *workerConn, it claimed, out outc
 	}
 	// Only an open delivery takes the outcome: one that planning expired (failed,
 	// its run finished) while the message was in flight stays as it is.
-	if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, claimed_by = NULL WHERE id = ? AND status IN ('pending', 'retry')`),
-		status, next, out.err, now, out.id); err != nil {
-		return fail(err)
+	res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, updated_at = ?, claimed_by = NULL WHERE id = ? AND status IN ('pending', 'retry')`),
+		status, next, out.err, now, out.id)
+	if err != nil {
+		return false, fail(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fail(err)
 	}
 	if out.bounce && out.subID != 0 {
 		if _, err := tx.ExecContext(ctx, db.Rebind(`UPDATE subscribers SET status = 'bounced', updated_at = ? WHERE id = ? AND status = 'active'`), now, out.subID); err != nil {
-			return fail(err)
+			return false, fail(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fail(err)
+		return false, fail(err)
 	}
-	return nil
+	return n > 0, nil
 }

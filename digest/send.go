@@ -442,21 +442,24 @@ func (w *sendWork) sendBatch(ctx context.Context, conn mailer.Conn, wc *workerCo
 		}
 		// Record even when ctx has ended: what was sent must be written down.
 		recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		err = w.ob.record(recCtx, wc, it, out.outcome, w.Now())
+		recorded, err := w.ob.record(recCtx, wc, it, out.outcome, w.Now())
 		cancel()
 		if err != nil {
 			return i, err
 		}
-		switch out.status {
-		case StatusRetry:
+		if out.status == StatusRetry && out.network {
+			cs.strikes++
+			cs.last = out.err
+		}
+		// One that planning expired while in flight stays failed in its
+		// finished run (record did not take it) and is not counted here.
+		switch {
+		case !recorded:
+		case out.status == StatusRetry:
 			w.retry.Add(1)
-			if out.network {
-				cs.strikes++
-				cs.last = out.err
-			}
-		case StatusFailed:
+		case out.status == StatusFailed:
 			w.failed.Add(1)
-		case StatusSkipped:
+		case out.status == StatusSkipped:
 			w.skipped.Add(1)
 		}
 		if cs.strikes >= networkStrikes {
