@@ -386,7 +386,9 @@ func (g *Gazetteer) find(text string) []hit {
 			prev = toks[i-1].lower
 		}
 		if h, ok := g.domainHit(t); ok {
-			h.prev = prev
+			if h.prev == "" {
+				h.prev = prev
+			}
 			hits = append(hits, h)
 			i++
 			continue
@@ -520,14 +522,39 @@ func (g *Gazetteer) domainHit(t token) (hit, bool) {
 	if strings.Contains(host, ".") || host == "" {
 		return hit{}, false // a subdomain ("rlp.digitale-doerfer.de") names the host's owner, not the place
 	}
-	for _, key := range []string{host, strings.ReplaceAll(host, "-", " ")} {
-		title := strings.ToUpper(key[:1]) + key[1:]
-		if e, ok := g.lookup(key, title); ok && e.kind != "adj" && e.kind != "demonym" {
-			return hit{name: t.orig, entry: e, domain: true}, true
+	// a host cannot hold umlauts: "thueringen.de" is Thüringen, "koeln.de"
+	// Köln; the name as written is tried first ("neuenkirchen.de")
+	type try struct{ key, prev string }
+	var tries []try
+	add := func(h, prev string) {
+		for _, v := range []string{h, umlauts.Replace(h)} {
+			tries = append(tries, try{v, prev}, try{strings.ReplaceAll(v, "-", " "), prev})
+		}
+	}
+	add(host, "")
+	// "www.landkreis-gotha.de", "stadt-wesel.de": a type word before the name
+	// counts as it does in text ("Landkreis Gotha" is the Kreis)
+	for _, w := range hostTypeWords {
+		if rest, ok := strings.CutPrefix(host, w+"-"); ok && rest != "" {
+			add(rest, w)
+			break
+		}
+	}
+	for _, tr := range tries {
+		title := strings.ToUpper(tr.key[:1]) + tr.key[1:]
+		if e, ok := g.lookup(tr.key, title); ok && e.kind != "adj" && e.kind != "demonym" {
+			return hit{name: t.orig, entry: e, domain: true, prev: tr.prev}, true
 		}
 	}
 	return hit{}, false
 }
+
+// hostTypeWords stand before a place's name in a web address of its
+// administration ("landkreis-gotha.de").
+var hostTypeWords = []string{"landkreis", "kreis", "stadt", "gemeinde", "markt"}
+
+// umlauts spells out the transliteration a host name uses for ä, ö, ü.
+var umlauts = strings.NewReplacer("ae", "ä", "oe", "ö", "ue", "ü")
 
 func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
 	e, ok := g.names[key]

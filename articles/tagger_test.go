@@ -239,6 +239,9 @@ func TestTagger_Cases(t *testing.T) {
 		{"a small Gemeinde listed beside other places", Text{Kicker: "Vöhl, Lichtenfels, Waldeck", Title: "Gemeinsame Online-Dienste"}, "DE-HE", ""},
 		{"Berlin beside a Land and the Bund stands for the Bund", Text{Title: "Bayern kooperiert mit dem Bund: Berlin und München arbeiten zusammen"}, "DE-BY", ""},
 		{"Berlin named as the Land beside another Land stays", Text{Title: "Das Land Berlin und Bayern kooperieren mit dem Bund"}, "DE-BE,DE-BY", ""},
+		{"a web address with a transliterated umlaut", Text{Title: "thueringen.de weiter in der Warteschleife"}, "DE-TH", ""},
+		{"a web address of a Kreis with its type word", Text{Teaser: "Über die Seite www.landkreis-gotha.de können Bürger mit dem Landrat sprechen."}, "DE-TH", ""},
+		{"a web address with oe for ö", Text{Title: "Das Stadtportal www.koeln.de wird neu gestaltet"}, "DE-NW", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
