@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-//go:embed gazetteer/places.tsv gazetteer/extra.tsv gazetteer/stop.txt
+//go:embed gazetteer/places.tsv gazetteer/extra.tsv gazetteer/stop.txt gazetteer/firstnames.txt
 var gazetteerFS embed.FS
 
 // Gazetteer maps names found in German news text (cities, Kreise, Länder and
@@ -28,6 +28,7 @@ var gazetteerFS embed.FS
 type Gazetteer struct {
 	names    map[string]*gazEntry
 	stop     map[string]bool
+	first    map[string]bool // first names: a place after one is a surname
 	maxWords int
 }
 
@@ -52,11 +53,11 @@ var adjEndings = []string{"", "e", "en", "er", "es", "em"}
 // LoadGazetteer reads the embedded tables: places.tsv (generated), extra.tsv
 // (hand-written) and stop.txt (names never matched).
 func LoadGazetteer() (*Gazetteer, error) {
-	g := &Gazetteer{names: map[string]*gazEntry{}, stop: map[string]bool{}}
+	g := &Gazetteer{names: map[string]*gazEntry{}, stop: map[string]bool{}, first: map[string]bool{}}
 	for _, f := range []struct {
 		name string
 		load func(io.Reader, string) error
-	}{{"gazetteer/stop.txt", g.loadStop}, {"gazetteer/places.tsv", g.loadPlaces}, {"gazetteer/extra.tsv", g.loadExtra}} {
+	}{{"gazetteer/stop.txt", g.loadStop}, {"gazetteer/firstnames.txt", g.loadFirstNames}, {"gazetteer/places.tsv", g.loadPlaces}, {"gazetteer/extra.tsv", g.loadExtra}} {
 		r, err := gazetteerFS.Open(f.name)
 		if err != nil {
 			return nil, err
@@ -110,6 +111,13 @@ func eachLine(r io.Reader, file string, fn func(line int, fields []string) error
 func (g *Gazetteer) loadStop(r io.Reader, file string) error {
 	return eachLine(r, file, func(_ int, f []string) error {
 		g.stop[nameKey(f[0])] = true
+		return nil
+	})
+}
+
+func (g *Gazetteer) loadFirstNames(r io.Reader, file string) error {
+	return eachLine(r, file, func(_ int, f []string) error {
+		g.first[strings.ToLower(f[0])] = true
 		return nil
 	})
 }
@@ -455,6 +463,11 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 		}
 		key := strings.Join(parts, " ")
 		if e, ok := g.lookup(key, toks[i].orig); ok {
+			if e.fixed == nil && i > 0 && g.first[toks[i-1].lower] && isUpper(toks[i-1].orig) {
+				// "Gerd Landsberg", "Uwe Barth": a place's name after a
+				// first name is a person's surname
+				return n
+			}
 			prev := ""
 			if i > 0 {
 				prev = toks[i-1].lower
@@ -477,6 +490,11 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 		}
 	}
 	return 0
+}
+
+func isUpper(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
 }
 
 // isPlace reports whether a word is a place's name (a Gemeinde, Kreis or
