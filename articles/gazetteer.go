@@ -51,7 +51,8 @@ type candidate struct {
 var adjEndings = []string{"", "e", "en", "er", "es", "em"}
 
 // LoadGazetteer reads the embedded tables: places.tsv (generated), extra.tsv
-// (hand-written) and stop.txt (names never matched).
+// (hand-written), stop.txt (names never matched) and firstnames.txt (first
+// names, after which a place's name is a surname).
 func LoadGazetteer() (*Gazetteer, error) {
 	g := &Gazetteer{names: map[string]*gazEntry{}, stop: map[string]bool{}, first: map[string]bool{}}
 	for _, f := range []struct {
