@@ -436,7 +436,13 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("Berlin in %s stands for the Bund: ignored", p.from))
 				strong, reasons = dropLand(strong, reasons, "DE-BE")
 			}
-			if n := len(distinct(strong)); n > 1 {
+			if n := len(distinct(strong)); n >= maxLänder+1 {
+				// "Sechs Städte erhielten Preise: Bremerhaven, Frankfurt am Main,
+				// Kempten, Kiel, Nürnberg und Recklinghausen": news of five
+				// Länder or more concerns the Länder in general (GUIDE.md)
+				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s: bundesweit (DE)", n, p.from))
+				return []string{Nationwide}, []Reason{{Tag: Nationwide, From: p.from, Evidence: fmt.Sprintf("places in %d Länder", n)}}, doubts
+			} else if n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
 			}
 			if p.from == "content" {
@@ -456,6 +462,10 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
 }
+
+// maxLänder is the most Länder an article is tagged with: one that concerns
+// more is about the Länder in general, bundesweit (GUIDE.md, regions rule 3).
+const maxLänder = 4
 
 // markCues marks the hits whose name stands after a cue word in any of the
 // given parts (kicker, title and teaser together), so that one name resolves

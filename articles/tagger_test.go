@@ -242,6 +242,8 @@ func TestTagger_Cases(t *testing.T) {
 		{"a web address with a transliterated umlaut", Text{Title: "thueringen.de weiter in der Warteschleife"}, "DE-TH", ""},
 		{"a web address of a Kreis with its type word", Text{Teaser: "Über die Seite www.landkreis-gotha.de können Bürger mit dem Landrat sprechen."}, "DE-TH", ""},
 		{"a web address with oe for ö", Text{Title: "Das Stadtportal www.koeln.de wird neu gestaltet"}, "DE-NW", ""},
+		{"towns in five Länder are nationwide", Text{Title: "Preise für digitale Teilhabe", Teaser: "Sechs Mitgliedstädte erhielten Preise: Bremerhaven, Frankfurt am Main, Kempten (Allgäu), Kiel, Nürnberg und Recklinghausen."}, "DE", ""},
+		{"towns in four Länder are those Länder", Text{Title: "Preise für digitale Teilhabe", Teaser: "Vier Städte erhielten Preise: Bremerhaven, Frankfurt am Main, Kiel und Nürnberg."}, "DE-HB,DE-HE,DE-SH,DE-BY", ""},
 		{"a town's name after a first name is a surname", Text{Teaser: "Die Daten helfen, sagte Hauptgeschäftsführer Gerd Landsberg der Zeitung."}, "DE", ""},
 		{"the town itself after a cue still counts", Text{Teaser: "Die Stadtverwaltung in Landsberg am Lech stellt auf E-Akten um."}, "DE-BY", ""},
 	}
