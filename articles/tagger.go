@@ -340,7 +340,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "ranking", Evidence: word}}, doubts
 		}
 	}
-	for _, p := range parts {
+	for pi, p := range parts {
 		var strong []string
 		var reasons []Reason
 		if national == "" && p.from != "content" {
@@ -436,6 +436,23 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("Berlin in %s stands for the Bund: ignored", p.from))
 				strong, reasons = dropLand(strong, reasons, "DE-BE")
 			}
+			// a later part may introduce an administration of another Land
+			// as a participant: "zu Gast im niedersächsischen Landkreis
+			// Lüchow-Dannenberg", "Landrat aus Coesfeld"
+			for _, q := range parts[pi+1:] {
+				if q.from == "content" {
+					continue
+				}
+				for _, h := range q.hits {
+					if !participant(h) {
+						continue
+					}
+					if lands := h.lands(context); len(lands) == 1 && !slices.Contains(strong, lands[0]) {
+						strong = append(strong, lands[0])
+						reasons = append(reasons, Reason{Tag: lands[0], From: q.from, Evidence: h.name})
+					}
+				}
+			}
 			if n := len(distinct(strong)); n >= maxLänder+1 {
 				// "Sechs Städte erhielten Preise: Bremerhaven, Frankfurt am Main,
 				// Kempten, Kiel, Nürnberg und Recklinghausen": news of five
@@ -461,6 +478,28 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	}
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
+}
+
+// participant reports whether a hit names an administration of its own as
+// taking part: a Land's adjective before a type word ("im niedersächsischen
+// Landkreis Lüchow-Dannenberg", "die sächsische Stadt") or the place an office
+// holder comes from ("Landrat aus Coesfeld"). A mere speaker's town
+// ("Eine Referentin aus Ulm") is none.
+func participant(h hit) bool {
+	if h.entry.kind == "adj" {
+		return adminTypeWords[h.next]
+	}
+	return h.entry.fixed == nil && h.prev == "aus" && officeWords[h.prev2]
+}
+
+var adminTypeWords = map[string]bool{
+	"landkreis": true, "landkreises": true, "kreis": true, "kreises": true, "stadt": true, "gemeinde": true,
+	"kommune": true, "landeshauptstadt": true, "kreisstadt": true, "kreisverwaltung": true, "stadtverwaltung": true,
+}
+
+var officeWords = map[string]bool{
+	"landrat": true, "landrätin": true, "bürgermeister": true, "bürgermeisterin": true,
+	"oberbürgermeister": true, "oberbürgermeisterin": true, "kämmerer": true, "kämmerin": true,
 }
 
 // maxLänder is the most Länder an article is tagged with: one that concerns
