@@ -611,6 +611,10 @@ func sameCity(a, b string) bool {
 	return a == b || a == b+"er" || b == a+"er"
 }
 
+// datelineSeps end a dateline: "Berlin: …", "Berlin - …", "Berlin – …",
+// "Berlin — …" and the wire services' "BERLIN (Dow Jones)--Für …".
+var datelineSeps = []string{": ", " - ", " – ", " — ", "--", " -- "}
+
 // isDateline reports whether text begins with name and a full stop, a colon
 // or a dash, the dateline of a report ("Berlin. …", "Neustadt/WN. …",
 // "Berlin: (hib) …", "Berlin - Ab heute …").
@@ -619,7 +623,7 @@ func isDateline(text, name string) bool {
 	if !ok {
 		return false
 	}
-	for _, sep := range []string{": ", " - ", " – "} {
+	for _, sep := range datelineSeps {
 		if strings.HasPrefix(rest, sep) {
 			return true
 		}
@@ -677,7 +681,7 @@ func agencyDateline(text string) string {
 		return ""
 	}
 	rest := text[open+end+1:]
-	if !strings.HasPrefix(rest, " – ") && !strings.HasPrefix(rest, " - ") && !strings.HasPrefix(rest, ": ") {
+	if !slices.ContainsFunc(datelineSeps, func(sep string) bool { return strings.HasPrefix(rest, sep) }) {
 		return ""
 	}
 	places := text[:open]

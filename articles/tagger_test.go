@@ -231,6 +231,7 @@ func TestTagger_Cases(t *testing.T) {
 		{"a federal programme in a town with Standort stays the town's", Text{Title: "Jena wird Zentrum", Teaser: "Das Bundesministerium fördert den Standort der Firma in Jena."}, "DE-TH", ""},
 		{"a federal body's seat written as a demonym", Text{Kicker: "Wiesbaden", Title: "Wiesbadener Bundeskriminalamt wächst"}, "DE", ""},
 		{"a dateline with a dash", Text{Teaser: "Berlin - Alle Bundesverwaltungen sind angeschlossen."}, "DE", ""},
+		{"a wire service's dateline with two hyphens", Text{Title: "Städtebund: Für digitale Kommune Milliarden nötig", Teaser: "BERLIN (Dow Jones)--Für drei Viertel der Kommunen fehlt Geld, ergab eine Umfrage des Deutschen Städte- und Gemeindebundes (DStGB)."}, "DE", ""},
 		{"a dateline with a colon", Text{Teaser: "Berlin: (hib) Die Bundesregierung plant eine Anstalt."}, "DE", ""},
 		{"a ranking of cities in three Länder is nationwide", Text{Title: "Smart City Index: Ulm vorn", Teaser: "Dahinter folgen Köln und Leipzig."}, "DE", ""},
 		{"a ranking of one city is the city's", Text{Title: "Smart City Index: Ulm vorn", Teaser: "Die Stadt legt zu."}, "DE-BW", ""},
