@@ -444,11 +444,18 @@ func (g *Gazetteer) find(text string) []hit {
 			}
 		} else if parts := camelParts(t.orig); len(parts) > 1 {
 			// "BayernAtlas", "5fürSüdwestfalen": a compound written in camel
-			// case counts like a hyphenated one
-			for _, p := range parts {
-				if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
-					hits = append(hits, hit{name: p, entry: e, prev: prev})
+			// case counts like a hyphenated one, longest run of parts first
+			// ("RheinlandPfalz" is Rheinland-Pfalz, not Rheinland and Pfalz)
+			for j := 0; j < len(parts); {
+				n := min(len(parts)-j, 4)
+				for ; n >= 1; n-- {
+					p := strings.Join(parts[j:j+n], "-")
+					if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
+						hits = append(hits, hit{name: p, entry: e, prev: prev})
+						break
+					}
 				}
+				j += max(n, 1)
 			}
 		}
 		i++
