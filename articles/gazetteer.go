@@ -239,7 +239,9 @@ func (g *Gazetteer) addDemonyms() {
 			continue
 		}
 		for _, c := range e.places {
-			big := c.kind == "stadt" && c.pop >= 100000
+			// a city of 100,000 whatever GeoNames calls it: "Mülheim" keeps
+			// the larger figure of an "ort" beside "Mülheim an der Ruhr"
+			big := (c.kind == "stadt" || c.kind == "ort") && c.pop >= 100000
 			// "Werne" → "Werner" is a first name: towns ending in -e get none
 			// a Kreis named after its town ("Tübingen", "Passau") is the town too
 			town := (c.kind == "ort" || c.kind == "stadt" || c.kind == "kreis" && c.town) && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
