@@ -389,7 +389,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.inPlace() && h.venue() && (l != "DE-BE" || capital(h)) || h.institution() {
+					if h.inPlace() && h.venue() && (l != "DE-BE" || capital(h)) && !landList(p.hits, i) || h.institution() {
 						// "in Pankow" names a Berlin Bezirk, not the capital as a venue
 						venueOnly[l] = true
 					} else {
@@ -567,6 +567,17 @@ func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]b
 		r = append(r, rs)
 	}
 	return s, r
+}
+
+// landList reports whether hit i is the first of a list of Länder: "In
+// Berlin und Sachsen kann der Antrag online gestellt werden" names two Länder,
+// the city-state is no mere venue there.
+func landList(hits []hit, i int) bool {
+	if i+1 >= len(hits) || hits[i].entry.kind != "land" {
+		return false
+	}
+	n := hits[i+1]
+	return n.entry.kind == "land" && n.prev == hits[i].next && (n.prev == "und" || n.prev == "oder" || n.prev == "sowie")
 }
 
 // capital reports whether the hit is Berlin itself, not one of its Bezirke

@@ -244,6 +244,7 @@ func TestTagger_Cases(t *testing.T) {
 		{"a web address of a Kreis with its type word", Text{Teaser: "Über die Seite www.landkreis-gotha.de können Bürger mit dem Landrat sprechen."}, "DE-TH", ""},
 		{"a Land of two names in camel case", Text{Teaser: "Im Auftrag der Länder Bayern, Baden-Württemberg und RheinlandPfalz entwickelt die Firma Schulverwaltungslösungen."}, "DE-BY,DE-BW,DE-RP", ""},
 		{"the demonym of a city named with its river", Text{Title: "Online-Bezahlung verzögert sich", Teaser: "Wir Mülheimer sollen die Dienstleistungen der Stadt im Internet bezahlen können."}, "DE-NW", ""},
+		{"a city-state listed with another Land is no venue", Text{Title: "Elterngeld digital", Teaser: "Jetzt verlagert das Familienministerium die Bürokratie ins Internet. In Berlin und Sachsen kann der Antrag schon online erledigt werden."}, "DE-BE,DE-SN", ""},
 		{"a web address with oe for ö", Text{Title: "Das Stadtportal www.koeln.de wird neu gestaltet"}, "DE-NW", ""},
 		{"a teaser's Land adjective before a Landkreis adds the Land", Text{Title: "Hochschule aus NRW besucht KI-Vorreiter", Teaser: "Die Hochschule war zu Gast im niedersächsischen Landkreis Lüchow-Dannenberg."}, "DE-NW,DE-NI", ""},
 		{"a teaser's Landrat from another Kreis adds its Land", Text{Title: "Landrat erörtert KI-Potenziale in Kyritz", Teaser: "Gestern reiste Christian Schulze Pellengahr, Landrat aus Coesfeld, in den Partnerkreis."}, "DE-BB,DE-NW", ""},
