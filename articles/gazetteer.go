@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-//go:embed gazetteer/places.tsv gazetteer/extra.tsv gazetteer/stop.txt
+//go:embed gazetteer/places.tsv gazetteer/extra.tsv gazetteer/stop.txt gazetteer/firstnames.txt
 var gazetteerFS embed.FS
 
 // Gazetteer maps names found in German news text (cities, Kreise, Länder and
@@ -28,6 +28,7 @@ var gazetteerFS embed.FS
 type Gazetteer struct {
 	names    map[string]*gazEntry
 	stop     map[string]bool
+	first    map[string]bool // first names: a place after one is a surname
 	maxWords int
 }
 
@@ -50,13 +51,14 @@ type candidate struct {
 var adjEndings = []string{"", "e", "en", "er", "es", "em"}
 
 // LoadGazetteer reads the embedded tables: places.tsv (generated), extra.tsv
-// (hand-written) and stop.txt (names never matched).
+// (hand-written), stop.txt (names never matched) and firstnames.txt (first
+// names, after which a place's name is a surname).
 func LoadGazetteer() (*Gazetteer, error) {
-	g := &Gazetteer{names: map[string]*gazEntry{}, stop: map[string]bool{}}
+	g := &Gazetteer{names: map[string]*gazEntry{}, stop: map[string]bool{}, first: map[string]bool{}}
 	for _, f := range []struct {
 		name string
 		load func(io.Reader, string) error
-	}{{"gazetteer/stop.txt", g.loadStop}, {"gazetteer/places.tsv", g.loadPlaces}, {"gazetteer/extra.tsv", g.loadExtra}} {
+	}{{"gazetteer/stop.txt", g.loadStop}, {"gazetteer/firstnames.txt", g.loadFirstNames}, {"gazetteer/places.tsv", g.loadPlaces}, {"gazetteer/extra.tsv", g.loadExtra}} {
 		r, err := gazetteerFS.Open(f.name)
 		if err != nil {
 			return nil, err
@@ -110,6 +112,13 @@ func eachLine(r io.Reader, file string, fn func(line int, fields []string) error
 func (g *Gazetteer) loadStop(r io.Reader, file string) error {
 	return eachLine(r, file, func(_ int, f []string) error {
 		g.stop[nameKey(f[0])] = true
+		return nil
+	})
+}
+
+func (g *Gazetteer) loadFirstNames(r io.Reader, file string) error {
+	return eachLine(r, file, func(_ int, f []string) error {
+		g.first[strings.ToLower(f[0])] = true
 		return nil
 	})
 }
@@ -230,7 +239,9 @@ func (g *Gazetteer) addDemonyms() {
 			continue
 		}
 		for _, c := range e.places {
-			big := c.kind == "stadt" && c.pop >= 100000
+			// a city of 100,000 whatever GeoNames calls it: "Mülheim" keeps
+			// the larger figure of an "ort" beside "Mülheim an der Ruhr"
+			big := (c.kind == "stadt" || c.kind == "ort") && c.pop >= 100000
 			// "Werne" → "Werner" is a first name: towns ending in -e get none
 			// a Kreis named after its town ("Tübingen", "Passau") is the town too
 			town := (c.kind == "ort" || c.kind == "stadt" || c.kind == "kreis" && c.town) && c.pop >= 10000 && len(e.places) == 1 && !strings.HasSuffix(key, "e")
@@ -386,7 +397,9 @@ func (g *Gazetteer) find(text string) []hit {
 			prev = toks[i-1].lower
 		}
 		if h, ok := g.domainHit(t); ok {
-			h.prev = prev
+			if h.prev == "" {
+				h.prev = prev
+			}
 			hits = append(hits, h)
 			i++
 			continue
@@ -433,11 +446,18 @@ func (g *Gazetteer) find(text string) []hit {
 			}
 		} else if parts := camelParts(t.orig); len(parts) > 1 {
 			// "BayernAtlas", "5fürSüdwestfalen": a compound written in camel
-			// case counts like a hyphenated one
-			for _, p := range parts {
-				if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
-					hits = append(hits, hit{name: p, entry: e, prev: prev})
+			// case counts like a hyphenated one, longest run of parts first
+			// ("RheinlandPfalz" is Rheinland-Pfalz, not Rheinland and Pfalz)
+			for j := 0; j < len(parts); {
+				n := min(len(parts)-j, 4)
+				for ; n >= 1; n-- {
+					p := strings.Join(parts[j:j+n], "-")
+					if e, ok := g.lookup(strings.ToLower(p), p); ok && (e.fixed != nil || e.genitiveOK()) {
+						hits = append(hits, hit{name: p, entry: e, prev: prev})
+						break
+					}
 				}
+				j += max(n, 1)
 			}
 		}
 		i++
@@ -453,6 +473,11 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 		}
 		key := strings.Join(parts, " ")
 		if e, ok := g.lookup(key, toks[i].orig); ok {
+			if e.fixed == nil && i > 0 && g.first[toks[i-1].lower] && isUpper(toks[i-1].orig) {
+				// "Gerd Landsberg", "Uwe Barth": a place's name after a
+				// first name is a person's surname
+				return n
+			}
 			prev := ""
 			if i > 0 {
 				prev = toks[i-1].lower
@@ -475,6 +500,11 @@ func (g *Gazetteer) matchAt(toks []token, i int, hits *[]hit) int {
 		}
 	}
 	return 0
+}
+
+func isUpper(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
 }
 
 // isPlace reports whether a word is a place's name (a Gemeinde, Kreis or
@@ -520,14 +550,39 @@ func (g *Gazetteer) domainHit(t token) (hit, bool) {
 	if strings.Contains(host, ".") || host == "" {
 		return hit{}, false // a subdomain ("rlp.digitale-doerfer.de") names the host's owner, not the place
 	}
-	for _, key := range []string{host, strings.ReplaceAll(host, "-", " ")} {
-		title := strings.ToUpper(key[:1]) + key[1:]
-		if e, ok := g.lookup(key, title); ok && e.kind != "adj" && e.kind != "demonym" {
-			return hit{name: t.orig, entry: e, domain: true}, true
+	// a host cannot hold umlauts: "thueringen.de" is Thüringen, "koeln.de"
+	// Köln; the name as written is tried first ("neuenkirchen.de")
+	type try struct{ key, prev string }
+	var tries []try
+	add := func(h, prev string) {
+		for _, v := range []string{h, umlauts.Replace(h)} {
+			tries = append(tries, try{v, prev}, try{strings.ReplaceAll(v, "-", " "), prev})
+		}
+	}
+	add(host, "")
+	// "www.landkreis-gotha.de", "stadt-wesel.de": a type word before the name
+	// counts as it does in text ("Landkreis Gotha" is the Kreis)
+	for _, w := range hostTypeWords {
+		if rest, ok := strings.CutPrefix(host, w+"-"); ok && rest != "" {
+			add(rest, w)
+			break
+		}
+	}
+	for _, tr := range tries {
+		title := strings.ToUpper(tr.key[:1]) + tr.key[1:]
+		if e, ok := g.lookup(tr.key, title); ok && e.kind != "adj" && e.kind != "demonym" {
+			return hit{name: t.orig, entry: e, domain: true, prev: tr.prev}, true
 		}
 	}
 	return hit{}, false
 }
+
+// hostTypeWords stand before a place's name in a web address of its
+// administration ("landkreis-gotha.de").
+var hostTypeWords = []string{"landkreis", "kreis", "stadt", "gemeinde", "markt"}
+
+// umlauts spells out the transliteration a host name uses for ä, ö, ü.
+var umlauts = strings.NewReplacer("ae", "ä", "oe", "ö", "ue", "ü")
 
 func (g *Gazetteer) lookup(key, orig string) (*gazEntry, bool) {
 	e, ok := g.names[key]

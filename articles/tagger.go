@@ -340,7 +340,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "ranking", Evidence: word}}, doubts
 		}
 	}
-	for _, p := range parts {
+	for pi, p := range parts {
 		var strong []string
 		var reasons []Reason
 		if national == "" && p.from != "content" {
@@ -389,7 +389,7 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 			lands := h.lands(context)
 			if !h.entry.weak {
 				for _, l := range lands {
-					if h.inPlace() && h.venue() && (l != "DE-BE" || capital(h)) || h.institution() {
+					if h.inPlace() && h.venue() && (l != "DE-BE" || capital(h)) && !landList(p.hits, i) || h.institution() {
 						// "in Pankow" names a Berlin Bezirk, not the capital as a venue
 						venueOnly[l] = true
 					} else {
@@ -436,7 +436,30 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 				doubts = append(doubts, fmt.Sprintf("Berlin in %s stands for the Bund: ignored", p.from))
 				strong, reasons = dropLand(strong, reasons, "DE-BE")
 			}
-			if n := len(distinct(strong)); n > 1 {
+			// a later part may introduce an administration of another Land
+			// as a participant: "zu Gast im niedersächsischen Landkreis
+			// Lüchow-Dannenberg", "Landrat aus Coesfeld"
+			for _, q := range parts[pi+1:] {
+				if q.from == "content" {
+					continue
+				}
+				for _, h := range q.hits {
+					if !participant(h) {
+						continue
+					}
+					if lands := h.lands(context); len(lands) == 1 && !slices.Contains(strong, lands[0]) {
+						strong = append(strong, lands[0])
+						reasons = append(reasons, Reason{Tag: lands[0], From: q.from, Evidence: h.name})
+					}
+				}
+			}
+			if n := len(distinct(strong)); n >= maxLänder+1 {
+				// "Sechs Städte erhielten Preise: Bremerhaven, Frankfurt am Main,
+				// Kempten, Kiel, Nürnberg und Recklinghausen": news of five
+				// Länder or more concerns the Länder in general (GUIDE.md)
+				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s: bundesweit (DE)", n, p.from))
+				return []string{Nationwide}, []Reason{{Tag: Nationwide, From: p.from, Evidence: fmt.Sprintf("places in %d Länder", n)}}, doubts
+			} else if n > 1 {
 				doubts = append(doubts, fmt.Sprintf("%d Länder named in %s", n, p.from))
 			}
 			if p.from == "content" {
@@ -456,6 +479,32 @@ func (t *Tagger) inferRegions(x Text) ([]string, []Reason, []string) {
 	doubts = append(doubts, "no place named: bundesweit (DE)")
 	return []string{Nationwide}, []Reason{{Tag: Nationwide, From: "fallback", Evidence: "no place or Land named"}}, doubts
 }
+
+// participant reports whether a hit names an administration of its own as
+// taking part: a Land's adjective before a type word ("im niedersächsischen
+// Landkreis Lüchow-Dannenberg", "die sächsische Stadt") or the place an office
+// holder comes from ("Landrat aus Coesfeld"). A mere speaker's town
+// ("Eine Referentin aus Ulm") is none.
+func participant(h hit) bool {
+	if h.entry.kind == "adj" {
+		return adminTypeWords[h.next]
+	}
+	return h.entry.fixed == nil && h.prev == "aus" && officeWords[h.prev2]
+}
+
+var adminTypeWords = map[string]bool{
+	"landkreis": true, "landkreises": true, "kreis": true, "kreises": true, "stadt": true, "gemeinde": true,
+	"kommune": true, "landeshauptstadt": true, "kreisstadt": true, "kreisverwaltung": true, "stadtverwaltung": true,
+}
+
+var officeWords = map[string]bool{
+	"landrat": true, "landrätin": true, "bürgermeister": true, "bürgermeisterin": true,
+	"oberbürgermeister": true, "oberbürgermeisterin": true, "kämmerer": true, "kämmerin": true,
+}
+
+// maxLänder is the most Länder an article is tagged with: one that concerns
+// more is about the Länder in general, bundesweit (GUIDE.md, regions rule 3).
+const maxLänder = 4
 
 // markCues marks the hits whose name stands after a cue word in any of the
 // given parts (kicker, title and teaser together), so that one name resolves
@@ -520,6 +569,17 @@ func dropVenues(strong []string, reasons []Reason, venueOnly, named map[string]b
 	return s, r
 }
 
+// landList reports whether hit i is the first of a list of Länder: "In
+// Berlin und Sachsen kann der Antrag online gestellt werden" names two Länder,
+// the city-state is no mere venue there.
+func landList(hits []hit, i int) bool {
+	if i+1 >= len(hits) || hits[i].entry.kind != "land" {
+		return false
+	}
+	n := hits[i+1]
+	return n.entry.kind == "land" && n.prev == hits[i].next && (n.prev == "und" || n.prev == "oder" || n.prev == "sowie")
+}
+
 // capital reports whether the hit is Berlin itself, not one of its Bezirke
 // or Ortsteile ("in Pankow"): only the capital is a federal venue.
 func capital(h hit) bool { return h.entry.kind == "land" }
@@ -562,6 +622,10 @@ func sameCity(a, b string) bool {
 	return a == b || a == b+"er" || b == a+"er"
 }
 
+// datelineSeps end a dateline: "Berlin: …", "Berlin - …", "Berlin – …",
+// "Berlin — …" and the wire services' "BERLIN (Dow Jones)--Für …".
+var datelineSeps = []string{": ", " - ", " – ", " — ", "--", " -- "}
+
 // isDateline reports whether text begins with name and a full stop, a colon
 // or a dash, the dateline of a report ("Berlin. …", "Neustadt/WN. …",
 // "Berlin: (hib) …", "Berlin - Ab heute …").
@@ -570,7 +634,7 @@ func isDateline(text, name string) bool {
 	if !ok {
 		return false
 	}
-	for _, sep := range []string{": ", " - ", " – "} {
+	for _, sep := range datelineSeps {
 		if strings.HasPrefix(rest, sep) {
 			return true
 		}
@@ -628,7 +692,7 @@ func agencyDateline(text string) string {
 		return ""
 	}
 	rest := text[open+end+1:]
-	if !strings.HasPrefix(rest, " – ") && !strings.HasPrefix(rest, " - ") && !strings.HasPrefix(rest, ": ") {
+	if !slices.ContainsFunc(datelineSeps, func(sep string) bool { return strings.HasPrefix(rest, sep) }) {
 		return ""
 	}
 	places := text[:open]

@@ -231,6 +231,7 @@ func TestTagger_Cases(t *testing.T) {
 		{"a federal programme in a town with Standort stays the town's", Text{Title: "Jena wird Zentrum", Teaser: "Das Bundesministerium fördert den Standort der Firma in Jena."}, "DE-TH", ""},
 		{"a federal body's seat written as a demonym", Text{Kicker: "Wiesbaden", Title: "Wiesbadener Bundeskriminalamt wächst"}, "DE", ""},
 		{"a dateline with a dash", Text{Teaser: "Berlin - Alle Bundesverwaltungen sind angeschlossen."}, "DE", ""},
+		{"a wire service's dateline with two hyphens", Text{Title: "Städtebund: Für digitale Kommune Milliarden nötig", Teaser: "BERLIN (Dow Jones)--Für drei Viertel der Kommunen fehlt Geld, ergab eine Umfrage des Deutschen Städte- und Gemeindebundes (DStGB)."}, "DE", ""},
 		{"a dateline with a colon", Text{Teaser: "Berlin: (hib) Die Bundesregierung plant eine Anstalt."}, "DE", ""},
 		{"a ranking of cities in three Länder is nationwide", Text{Title: "Smart City Index: Ulm vorn", Teaser: "Dahinter folgen Köln und Leipzig."}, "DE", ""},
 		{"a ranking of one city is the city's", Text{Title: "Smart City Index: Ulm vorn", Teaser: "Die Stadt legt zu."}, "DE-BW", ""},
@@ -239,6 +240,19 @@ func TestTagger_Cases(t *testing.T) {
 		{"a small Gemeinde listed beside other places", Text{Kicker: "Vöhl, Lichtenfels, Waldeck", Title: "Gemeinsame Online-Dienste"}, "DE-HE", ""},
 		{"Berlin beside a Land and the Bund stands for the Bund", Text{Title: "Bayern kooperiert mit dem Bund: Berlin und München arbeiten zusammen"}, "DE-BY", ""},
 		{"Berlin named as the Land beside another Land stays", Text{Title: "Das Land Berlin und Bayern kooperieren mit dem Bund"}, "DE-BE,DE-BY", ""},
+		{"a web address with a transliterated umlaut", Text{Title: "thueringen.de weiter in der Warteschleife"}, "DE-TH", ""},
+		{"a web address of a Kreis with its type word", Text{Teaser: "Über die Seite www.landkreis-gotha.de können Bürger mit dem Landrat sprechen."}, "DE-TH", ""},
+		{"a Land of two names in camel case", Text{Teaser: "Im Auftrag der Länder Bayern, Baden-Württemberg und RheinlandPfalz entwickelt die Firma Schulverwaltungslösungen."}, "DE-BY,DE-BW,DE-RP", ""},
+		{"the demonym of a city named with its river", Text{Title: "Online-Bezahlung verzögert sich", Teaser: "Wir Mülheimer sollen die Dienstleistungen der Stadt im Internet bezahlen können."}, "DE-NW", ""},
+		{"a city-state listed with another Land is no venue", Text{Title: "Elterngeld digital", Teaser: "Jetzt verlagert das Familienministerium die Bürokratie ins Internet. In Berlin und Sachsen kann der Antrag schon online erledigt werden."}, "DE-BE,DE-SN", ""},
+		{"a web address with oe for ö", Text{Title: "Das Stadtportal www.koeln.de wird neu gestaltet"}, "DE-NW", ""},
+		{"a teaser's Land adjective before a Landkreis adds the Land", Text{Title: "Hochschule aus NRW besucht KI-Vorreiter", Teaser: "Die Hochschule war zu Gast im niedersächsischen Landkreis Lüchow-Dannenberg."}, "DE-NW,DE-NI", ""},
+		{"a teaser's Landrat from another Kreis adds its Land", Text{Title: "Landrat erörtert KI-Potenziale in Kyritz", Teaser: "Gestern reiste Christian Schulze Pellengahr, Landrat aus Coesfeld, in den Partnerkreis."}, "DE-BB,DE-NW", ""},
+		{"a teaser's speaker from another town adds nothing", Text{Title: "Wird Weißenhorn eine smarte Stadt?", Teaser: "Eine Referentin aus Ulm nennt in Weißenhorn zahlreiche Beispiele."}, "DE-BY", ""},
+		{"towns in five Länder are nationwide", Text{Title: "Preise für digitale Teilhabe", Teaser: "Sechs Mitgliedstädte erhielten Preise: Bremerhaven, Frankfurt am Main, Kempten (Allgäu), Kiel, Nürnberg und Recklinghausen."}, "DE", ""},
+		{"towns in four Länder are those Länder", Text{Title: "Preise für digitale Teilhabe", Teaser: "Vier Städte erhielten Preise: Bremerhaven, Frankfurt am Main, Kiel und Nürnberg."}, "DE-HB,DE-HE,DE-SH,DE-BY", ""},
+		{"a town's name after a first name is a surname", Text{Teaser: "Die Daten helfen, sagte Hauptgeschäftsführer Gerd Landsberg der Zeitung."}, "DE", ""},
+		{"the town itself after a cue still counts", Text{Teaser: "Die Stadtverwaltung in Landsberg am Lech stellt auf E-Akten um."}, "DE-BY", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
