@@ -230,12 +230,19 @@ type scripted struct {
 
 func startScripted(t *testing.T, scripts ...[3]string) *scripted {
 	t.Helper()
+	return listenScripted(t, false, scripts)
+}
+
+// listenScripted sets every field before the accept loop starts, so the
+// connection goroutines only ever read them.
+func listenScripted(t *testing.T, plain bool, scripts [][3]string) *scripted {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ln.Close() })
-	s := &scripted{addr: ln.Addr().String(), scripts: scripts}
+	s := &scripted{addr: ln.Addr().String(), scripts: scripts, plain: plain}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -260,9 +267,8 @@ func startScripted(t *testing.T, scripts ...[3]string) *scripted {
 // accepted or the client sends RSET, so a MAIL while they are set is
 // refused with 503 (Postfix's "nested MAIL command").
 func startScriptedPlain(t *testing.T, script [3]string) *scripted {
-	s := startScripted(t, script)
-	s.plain = true
-	return s
+	t.Helper()
+	return listenScripted(t, true, [][3]string{script})
 }
 
 func (s *scripted) serve(c net.Conn, i int) {
